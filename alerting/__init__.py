@@ -1,0 +1,1 @@
+"""firewatch stage: alerting (see README.md beside this file)."""

@@ -1,0 +1,1 @@
+"""firewatch stage: cases (see README.md beside this file)."""

@@ -1,0 +1,1 @@
+"""firewatch stage: dashboards (see README.md beside this file)."""

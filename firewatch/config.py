@@ -1,0 +1,238 @@
+"""One typed, strict configuration tree: a TOML file, then `FIREWATCH_*` variables, which win.
+
+The contract's variables (CONTRACT.md section 5) map onto named keys; any other key can be set
+with `FIREWATCH_<SECTION>__<KEY>` (a double underscore between section and key). Unknown keys,
+in the file or the environment, are errors: a typo must not silently fall back to a default.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Final
+from urllib.parse import urlsplit, urlunsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+ENV_PREFIX: Final = "FIREWATCH_"
+DEFAULT_FILE: Final = Path("firewatch.toml")
+
+CONTRACT_VARIABLES: Final[dict[str, tuple[str, str]]] = {
+    "FIREWATCH_DATABASE_URL": ("database", "url"),
+    "FIREWATCH_MQTT_URL": ("mqtt", "url"),
+    "FIREWATCH_API_BIND": ("api", "bind"),
+    "FIREWATCH_ADMIN_TOKEN": ("api", "admin_token"),
+    "FIREWATCH_SMS_URL": ("notify", "sms_url"),
+    "FIREWATCH_PUSH_URL": ("notify", "push_url"),
+    "FIREWATCH_WEBHOOK_URL": ("notify", "webhook_url"),
+    "FIREWATCH_TIMEZONE": ("general", "timezone"),
+}
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message names every bad key and its expected form."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def _check_url(value: SecretStr | None, schemes: tuple[str, ...], form: str) -> SecretStr | None:
+    if value is None:
+        return None
+    parts = urlsplit(value.get_secret_value())
+    if parts.scheme not in schemes or not parts.hostname:
+        raise ValueError(f"expected {form}")
+    try:
+        _ = parts.port
+    except ValueError:
+        raise ValueError(f"expected {form} (the port is not a number)") from None
+    return value
+
+
+def mask_url(url: str) -> str:
+    """The URL with its password replaced, for logs and `config show`.
+
+    >>> mask_url("postgresql://fw:s3cret@db:5432/fw")
+    'postgresql://fw:***@db:5432/fw'
+    >>> mask_url("mqtt://broker:1883")
+    'mqtt://broker:1883'
+    """
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+class DatabaseConfig(_Section):
+    url: SecretStr | None = Field(
+        default=None,
+        description="PostgreSQL URL (postgresql://user:pass@host:port/db); unset: embedded PostgreSQL",
+    )
+    pool_size: Annotated[int, Field(ge=1, le=64)] = Field(default=4, description="connections")
+    partition_days_ahead: Annotated[int, Field(ge=1, le=90)] = Field(
+        default=7, description="daily readings partitions kept created ahead of today"
+    )
+    retention_days: Annotated[int, Field(ge=7, le=3650)] = Field(
+        default=400, description="readings older than this are dropped (TimescaleDB retention)"
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _postgres_url(cls, value: SecretStr | None) -> SecretStr | None:
+        return _check_url(value, ("postgresql", "postgres"), "postgresql://user:pass@host:port/db")
+
+
+class MqttConfig(_Section):
+    url: SecretStr | None = Field(
+        default=None,
+        description="mqtt://user:pass@host:port of the broker; unset: an embedded broker",
+    )
+    client_id: str = Field(default="firewatch-engine", pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    session_expiry_s: Annotated[int, Field(ge=60)] = Field(
+        default=7 * 24 * 3600, description="how long the broker keeps our session while we are down"
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _mqtt_url(cls, value: SecretStr | None) -> SecretStr | None:
+        return _check_url(value, ("mqtt", "mqtts"), "mqtt://user:pass@host:port")
+
+
+class ApiConfig(_Section):
+    bind: str = Field(default="127.0.0.1:8080", pattern=r"^[^:\s]+:[0-9]{1,5}$")
+    admin_token: SecretStr | None = Field(default=None, description="bootstrap admin bearer token")
+
+    @field_validator("admin_token")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 16:
+            raise ValueError("expected a token of at least 16 characters")
+        return value
+
+
+class NotifyConfig(_Section):
+    sms_url: str | None = Field(default=None, pattern=r"^https?://")
+    push_url: str | None = Field(default=None, pattern=r"^https?://")
+    webhook_url: str | None = Field(default=None, pattern=r"^https?://")
+
+
+class IngestConfig(_Section):
+    batch_size: Annotated[int, Field(ge=1, le=100_000)] = 2000
+    batch_max_age_ms: Annotated[int, Field(ge=1, le=60_000)] = 200
+    queue_size: Annotated[int, Field(ge=100, le=1_000_000)] = 50_000
+    max_future_s: Annotated[int, Field(ge=0)] = Field(
+        default=300, description="device timestamps further ahead of our clock are rejected"
+    )
+    max_age_s: Annotated[int, Field(ge=60)] = Field(
+        default=7 * 24 * 3600, description="device timestamps older than this are rejected"
+    )
+
+
+class GeneralConfig(_Section):
+    timezone: str = Field(default="Asia/Shanghai", description="IANA zone for time-of-day rules")
+    data_dir: Path | None = Field(
+        default=None, description="where embedded services keep data; unset: the user data dir"
+    )
+    log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("expected an IANA time zone such as Asia/Shanghai") from None
+        return value
+
+
+class Config(_Section):
+    general: GeneralConfig = GeneralConfig()
+    database: DatabaseConfig = DatabaseConfig()
+    mqtt: MqttConfig = MqttConfig()
+    api: ApiConfig = ApiConfig()
+    notify: NotifyConfig = NotifyConfig()
+    ingest: IngestConfig = IngestConfig()
+
+
+def _env_overrides(environ: Mapping[str, str]) -> tuple[dict[str, dict[str, str]], dict[str, str]]:
+    """Section/key overrides from the environment, and where each came from."""
+    tree: dict[str, dict[str, str]] = {}
+    sources: dict[str, str] = {}
+    unknown = []
+    for name, value in environ.items():
+        if not name.startswith(ENV_PREFIX):
+            continue
+        if name in CONTRACT_VARIABLES:
+            section, key = CONTRACT_VARIABLES[name]
+        elif "__" in name:
+            section, _, key = name.removeprefix(ENV_PREFIX).lower().partition("__")
+        else:
+            unknown.append(name)
+            continue
+        tree.setdefault(section, {})[key] = value
+        sources[f"{section}.{key}"] = name
+    if unknown:
+        raise ConfigError(
+            "unknown environment variable(s) "
+            + ", ".join(sorted(unknown))
+            + f": expected one of {', '.join(CONTRACT_VARIABLES)} or FIREWATCH_<SECTION>__<KEY>"
+        )
+    return tree, sources
+
+
+def _merge(file_tree: Mapping[str, Any], env_tree: Mapping[str, Mapping[str, str]]) -> dict[str, Any]:
+    merged: dict[str, Any] = {k: (dict(v) if isinstance(v, Mapping) else v) for k, v in file_tree.items()}
+    for section, keys in env_tree.items():
+        target = merged.setdefault(section, {})
+        if isinstance(target, dict):
+            target.update(keys)
+    return merged
+
+
+def _describe(error: ValidationError, sources: Mapping[str, str], origin: str) -> str:
+    lines = []
+    for item in error.errors():
+        key = ".".join(str(p) for p in item["loc"])
+        where = sources.get(key, origin)
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            message = "unknown key"
+        lines.append(f"  {key} (from {where}): {message}")
+    return "invalid configuration:\n" + "\n".join(lines)
+
+
+def load(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
+    """Read the TOML file (the default one only if present) and apply the environment."""
+    environ = os.environ if environ is None else environ
+    file_tree: dict[str, Any] = {}
+    origin = "defaults"
+    chosen = path if path is not None else (DEFAULT_FILE if DEFAULT_FILE.exists() else None)
+    if chosen is not None:
+        try:
+            file_tree = tomllib.loads(chosen.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"configuration file {chosen} does not exist") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"configuration file {chosen} is not valid TOML: {exc}") from None
+        origin = str(chosen)
+    env_tree, sources = _env_overrides(environ)
+    try:
+        return Config.model_validate(_merge(file_tree, env_tree))
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, sources, origin)) from None
+
+
+def masked(config: Config) -> dict[str, Any]:
+    """The effective configuration as plain data, with passwords and tokens masked."""
+    tree = config.model_dump(mode="json")
+    for section in ("database", "mqtt"):
+        secret = getattr(config, section).url
+        tree[section]["url"] = mask_url(secret.get_secret_value()) if secret else None
+    tree["api"]["admin_token"] = "***" if config.api.admin_token else None
+    return tree

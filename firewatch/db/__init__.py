@@ -1,0 +1,1 @@
+"""The database: schema migrations and readings partition upkeep (the stages meet here at rest)."""

@@ -1,0 +1,1 @@
+"""firewatch stage: models (see README.md beside this file)."""

@@ -1,0 +1,1 @@
+"""firewatch stage: rules (see README.md beside this file)."""

@@ -1,0 +1,1 @@
+"""firewatch stage: simulators (see README.md beside this file)."""
