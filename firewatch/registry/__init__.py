@@ -1,0 +1,19 @@
+"""The registry of stations, venues and devices (CONTRACT.md section 2), and its import."""
+
+from firewatch.registry.importer import import_registry
+from firewatch.registry.phones import mask_phone
+from firewatch.registry.problems import Problem, RegistryImportError
+from firewatch.registry.records import Device, Station, Venue
+from firewatch.registry.store import Counts, ImportReport
+
+__all__ = [
+    "Counts",
+    "Device",
+    "ImportReport",
+    "Problem",
+    "RegistryImportError",
+    "Station",
+    "Venue",
+    "import_registry",
+    "mask_phone",
+]
