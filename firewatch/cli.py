@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from datetime import UTC, datetime
@@ -62,6 +64,26 @@ def _registry_import(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
+def _run(args: argparse.Namespace, config: Config) -> int:
+    from firewatch.clock import SystemClock
+    from firewatch.engine import SchemaMissingError, run_engine
+
+    stop = threading.Event()
+
+    def request_stop(signum: int, _frame: object) -> None:
+        log.info("%s received: draining what is in flight", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    try:
+        run_engine(config, SystemClock(), stop)
+    except SchemaMissingError as exc:
+        log.error("%s", exc)
+        return 1
+    return 0
+
+
 def _demo(args: argparse.Namespace, config: Config) -> int:
     from firewatch.demo import run_demo
 
@@ -94,6 +116,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     importer.add_argument("files", nargs="+", metavar="FILE", help="JSON, CSV files or a folder")
     registry_cmd.set_defaults(handler=_registry_import)
+
+    run_cmd = commands.add_parser("run", help="the engine, until SIGTERM or Ctrl-C")
+    run_cmd.set_defaults(handler=_run)
 
     demo_cmd = commands.add_parser("demo", help="the whole system on this machine, nothing configured")
     demo_cmd.add_argument(

@@ -45,7 +45,7 @@ CREATE INDEX device_availability_device_idx ON device_availability (device_id, r
 -- One row a device: what the control room asks first ("is it alive?"), kept current by ingest.
 CREATE TABLE device_liveness (
     device_id        text PRIMARY KEY REFERENCES device (device_id) ON DELETE CASCADE,
-    last_seen_at     timestamptz NOT NULL,
+    last_seen_at     timestamptz,
     last_device_ts   timestamptz,
     online           boolean NOT NULL DEFAULT true,
     offline_since    timestamptz,

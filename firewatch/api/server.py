@@ -1,0 +1,43 @@
+"""Runs the HTTP application in a background thread, for as long as a `with` block lasts."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from types import TracebackType
+
+import uvicorn
+from fastapi import FastAPI
+
+log = logging.getLogger("firewatch.api")
+
+
+class ApiServerError(Exception):
+    """The API could not start; the message names the address."""
+
+
+class ApiServer:
+    def __init__(self, app: FastAPI, bind: str) -> None:
+        host, _, port = bind.rpartition(":")
+        self.bind = bind
+        self._server = uvicorn.Server(
+            uvicorn.Config(app, host=host, port=int(port), log_level="warning", access_log=False)
+        )
+        self._thread = threading.Thread(target=self._server.run, name="api", daemon=True)
+
+    def __enter__(self) -> ApiServer:
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise ApiServerError(f"the HTTP API could not listen on {self.bind}")
+            time.sleep(0.02)
+        log.info("HTTP API listening on http://%s", self.bind)
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._server.should_exit = True
+        self._thread.join(10)

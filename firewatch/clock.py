@@ -1,0 +1,51 @@
+"""Time, passed in: stages take a `Clock` instead of reading the wall clock (STYLE.md section 2).
+
+>>> clock = ManualClock(datetime(2026, 11, 29, 8, 0, tzinfo=UTC))
+>>> clock.advance(90).isoformat()
+'2026-11-29T08:01:30+00:00'
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, timezone-aware."""
+        ...
+
+    def monotonic(self) -> float:
+        """Seconds on a clock that never goes back, for timeouts and batch ages."""
+        ...
+
+
+class SystemClock:
+    """The real clock; only the composition root creates one."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+
+class ManualClock:
+    """A clock that moves only when told, for deterministic tests, replays and back-tests."""
+
+    def __init__(self, start: datetime) -> None:
+        self._now = start
+        self._mono = 0.0
+
+    def now(self) -> datetime:
+        return self._now
+
+    def monotonic(self) -> float:
+        return self._mono
+
+    def advance(self, seconds: float) -> datetime:
+        self._now += timedelta(seconds=seconds)
+        self._mono += seconds
+        return self._now

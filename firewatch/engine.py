@@ -1,0 +1,112 @@
+"""`firewatch run`: the engine's stages wired together, until SIGTERM or Ctrl-C.
+
+Today that is ingest (subscription, validation, durable batched writes, liveness) with the
+HTTP API's health and metrics and the readings-partition upkeep; the detection, alerting and
+case stages plug in as `ingest.stream.Consumer`s as they land.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from contextlib import ExitStack
+from datetime import timedelta
+
+import psycopg
+
+from firewatch import services
+from firewatch.api.app import create_app
+from firewatch.api.server import ApiServer
+from firewatch.clock import Clock
+from firewatch.config import Config
+from firewatch.db.partitions import ensure_reading_partitions
+from ingest.decode import DecodeLimits
+from ingest.pipeline import IngestPipeline, IngestSettings
+from ingest.stream import Consumer
+from ingest.subscribe import Subscriber
+
+log = logging.getLogger("firewatch.engine")
+
+_UPKEEP_EVERY_S = 3600.0
+
+
+class SchemaMissingError(Exception):
+    """The database has not been migrated; the message says what to run."""
+
+
+def _backend(url: str) -> str:
+    with psycopg.connect(url) as conn:
+        try:
+            row = conn.execute("SELECT value FROM schema_meta WHERE key = 'store_backend'").fetchone()
+        except psycopg.errors.UndefinedTable:
+            row = None
+    if row is None:
+        raise SchemaMissingError("the database has no firewatch schema: run `firewatch db migrate`")
+    return str(row[0])
+
+
+def _keep_partitions(url: str, clock: Clock, days_ahead: int, stop: threading.Event) -> None:
+    """Create tomorrow's partitions long before tomorrow, so the hot path never waits on DDL."""
+    while not stop.is_set():
+        try:
+            with psycopg.connect(url, autocommit=True) as conn:
+                today = clock.now().date()
+                ensure_reading_partitions(
+                    conn, today - timedelta(days=1), today + timedelta(days=days_ahead + 1)
+                )
+        except psycopg.Error as exc:
+            log.warning("readings partition upkeep failed, will retry: %s", exc)
+        stop.wait(_UPKEEP_EVERY_S)
+
+
+def run_engine(
+    config: Config,
+    clock: Clock,
+    stop: threading.Event,
+    consumers: Sequence[Consumer] = (),
+    ready: threading.Event | None = None,
+) -> None:
+    with ExitStack() as stack:
+        url = services.database_url(config, stack)
+        broker = services.broker_address(config, stack)
+        backend = _backend(url)
+        settings = IngestSettings(
+            batch_size=config.ingest.batch_size,
+            batch_max_age_s=config.ingest.batch_max_age_ms / 1000,
+            limits=DecodeLimits(config.ingest.max_future_s, config.ingest.max_age_s),
+        )
+        subscriber = stack.enter_context(
+            Subscriber(
+                broker,
+                config.mqtt.client_id,
+                clock,
+                session_expiry_s=config.mqtt.session_expiry_s,
+                capacity=config.ingest.queue_size,
+            )
+        )
+        pipeline = IngestPipeline(
+            subscriber, lambda: psycopg.connect(url), clock, settings, consumers
+        )
+        ingest_thread = threading.Thread(target=pipeline.run, args=(stop,), name="ingest")
+
+        def health() -> dict[str, str]:
+            return {
+                "ingest": "ok" if ingest_thread.is_alive() else "the ingest loop has stopped",
+                "broker": "ok" if subscriber.connected else f"not connected to {subscriber.endpoint}",
+            }
+
+        stack.enter_context(ApiServer(create_app(health), config.api.bind))
+        if backend == "postgresql":
+            threading.Thread(
+                target=_keep_partitions,
+                args=(url, clock, config.database.partition_days_ahead, stop),
+                name="partitions",
+                daemon=True,
+            ).start()
+        ingest_thread.start()
+        log.info("engine running (store backend %s); stop with Ctrl-C or SIGTERM", backend)
+        if ready is not None:
+            ready.set()
+        ingest_thread.join()
+        log.info("ingest drained; %d batches committed", pipeline.committed_batches)

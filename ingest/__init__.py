@@ -1,0 +1,1 @@
+"""Ingest: MQTT messages in, validated and enriched records out (see README.md)."""

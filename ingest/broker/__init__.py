@@ -1,0 +1,1 @@
+"""Broker configuration files (data only): `mosquitto.conf`, read by `firewatch.embedded`."""

@@ -1,0 +1,273 @@
+"""Durable batched writes: every record of a batch, and every rejection, in one transaction.
+
+Each table is filled by COPY into a temporary staging table and one INSERT ... ON CONFLICT DO
+NOTHING, so that a message the broker redelivers (same device, ts and seq) is stored once, even
+across restarts, and the caller learns which records were new.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
+
+import psycopg
+
+from ingest.records import (
+    Availability,
+    Decoded,
+    DeviceEvent,
+    DeviceStatus,
+    Reading,
+    Rejected,
+    VenueScan,
+)
+
+Row = tuple[Any, ...]
+Key = tuple[str, datetime, int]
+
+READING_COLUMNS: Final = (
+    "ts", "received_at", "device_id", "kind", "venue_id", "seq", "smoke_obs", "temp_c",
+    "co_ppm", "humidity_pct", "alarm", "port", "state", "current_a", "voltage_v", "power_w",
+    "energy_wh", "h2_ppm", "voc_ppm", "occupied", "people", "still_minutes", "extra",
+)  # fmt: skip
+EVENT_COLUMNS: Final = (
+    "ts", "received_at", "device_id", "kind", "venue_id", "seq", "event", "port", "car",
+    "floor", "confidence", "blocked", "command_id", "extra",
+)  # fmt: skip
+STATUS_COLUMNS: Final = (
+    "ts", "received_at", "device_id", "kind", "venue_id", "seq", "battery_pct", "rssi_dbm",
+    "fw", "extra",
+)  # fmt: skip
+SCAN_COLUMNS: Final = (
+    "ts", "received_at", "venue_id", "seq", "scan_type", "inspector", "items", "case_id", "extra",
+)  # fmt: skip
+
+
+def _json(value: dict[str, Any]) -> str | None:
+    return json.dumps(value, ensure_ascii=False) if value else None
+
+
+def _reading_row(r: Reading) -> Row:
+    return (
+        r.ts, r.received_at, r.device_id, r.kind.value, r.venue_id, r.seq, r.smoke_obs, r.temp_c,
+        r.co_ppm, r.humidity_pct, r.alarm, r.port, r.state, r.current_a, r.voltage_v, r.power_w,
+        r.energy_wh, r.h2_ppm, r.voc_ppm, r.occupied, r.people, r.still_minutes, _json(r.extra),
+    )  # fmt: skip
+
+
+def _event_row(e: DeviceEvent) -> Row:
+    return (
+        e.ts, e.received_at, e.device_id, e.kind.value, e.venue_id, e.seq, e.event, e.port, e.car,
+        e.floor, e.confidence, e.blocked, e.command_id, _json(e.extra),
+    )  # fmt: skip
+
+
+def _status_row(s: DeviceStatus) -> Row:
+    return (
+        s.ts, s.received_at, s.device_id, s.kind.value, s.venue_id, s.seq, s.battery_pct,
+        s.rssi_dbm, s.fw, _json(s.extra),
+    )  # fmt: skip
+
+
+def _scan_row(s: VenueScan) -> Row:
+    items = [
+        {"item": i.item, "ok": i.ok, **({"note": i.note} if i.note is not None else {}), **i.extra}
+        for i in s.items
+    ]
+    return (
+        s.ts, s.received_at, s.venue_id, s.seq, s.scan_type, s.inspector,
+        json.dumps(items, ensure_ascii=False), s.case_id, _json(s.extra),
+    )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class _Table:
+    name: str
+    columns: tuple[str, ...]
+    key: tuple[str, str, str]
+    row: Callable[[Any], Row]
+    record_key: Callable[[Any], Key]
+
+
+_DEVICE_KEY = ("device_id", "ts", "seq")
+_TABLES: Final[dict[type, _Table]] = {
+    Reading: _Table("reading", READING_COLUMNS, _DEVICE_KEY, _reading_row, lambda r: (r.device_id, r.ts, r.seq)),
+    DeviceEvent: _Table("device_event", EVENT_COLUMNS, _DEVICE_KEY, _event_row, lambda r: (r.device_id, r.ts, r.seq)),
+    DeviceStatus: _Table("device_status", STATUS_COLUMNS, _DEVICE_KEY, _status_row, lambda r: (r.device_id, r.ts, r.seq)),
+    VenueScan: _Table("venue_scan", SCAN_COLUMNS, ("venue_id", "ts", "seq"), _scan_row, lambda r: (r.venue_id, r.ts, r.seq)),
+}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    """What one committed batch changed."""
+
+    new: tuple[Decoded, ...]
+    """Records stored now, in arrival order (redeliveries of stored ones left out)."""
+    duplicates: dict[str, int]
+    """Per table, records already stored before (broker redeliveries)."""
+    rejected: dict[str, int]
+    """Per reason, messages stored as rejected."""
+
+    @staticmethod
+    def merge(parts: Sequence[WriteResult]) -> WriteResult:
+        duplicates: Counter[str] = Counter()
+        rejected: Counter[str] = Counter()
+        for part in parts:
+            duplicates.update(part.duplicates)
+            rejected.update(part.rejected)
+        return WriteResult(
+            tuple(r for part in parts for r in part.new), dict(duplicates), dict(rejected)
+        )
+
+
+def _prepare(conn: psycopg.Connection) -> None:
+    """Staging tables live as long as the connection and empty themselves at each commit."""
+    for table in _TABLES.values():
+        # Only the copied columns: identity and defaulted columns stay the real table's job.
+        conn.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {table.name}_in ON COMMIT DELETE ROWS AS "  # noqa: S608
+            f"SELECT {', '.join(table.columns)} FROM {table.name} WITH NO DATA"
+        )
+    conn.commit()
+
+
+def _copy(conn: psycopg.Connection, table: str, columns: Sequence[str], rows: Iterable[Row]) -> None:
+    with conn.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def _insert_new(conn: psycopg.Connection, table: _Table, records: list[Any]) -> set[Key] | None:
+    """Stage and insert; the keys actually inserted, or None when every record was new."""
+    _copy(conn, f"{table.name}_in", table.columns, (table.row(r) for r in records))
+    cols = ", ".join(table.columns)
+    key = ", ".join(table.key)
+    cur = conn.execute(
+        f"INSERT INTO {table.name} ({cols}) SELECT {cols} FROM {table.name}_in"  # noqa: S608
+        f" ON CONFLICT DO NOTHING RETURNING {key}"
+    )
+    inserted = cur.fetchall()
+    if len(inserted) == len(records):
+        return None
+    return {(a, b, c) for a, b, c in inserted}
+
+
+def _availability(conn: psycopg.Connection, records: list[Availability]) -> None:
+    _copy(
+        conn,
+        "device_availability",
+        ("received_at", "device_id", "online"),
+        ((a.received_at, a.device_id, a.online) for a in records),
+    )
+
+
+def _rejections(conn: psycopg.Connection, rejected: Sequence[Rejected]) -> None:
+    _copy(
+        conn,
+        "rejected_message",
+        ("received_at", "topic", "payload", "reason", "detail"),
+        ((r.received_at, r.topic, r.payload, r.reason.value, r.detail) for r in rejected),
+    )
+
+
+class BatchWriter:
+    """Writes batches on one connection; the caller owns retries and the connection's life."""
+
+    def __init__(self, conn: psycopg.Connection) -> None:
+        self._conn = conn
+        _prepare(conn)
+
+    def write(self, decoded: Sequence[Decoded], rejected: Sequence[Rejected]) -> WriteResult:
+        """Store a batch in one transaction; on any error nothing of it is stored."""
+        by_type: dict[type, list[Any]] = {}
+        for record in decoded:
+            by_type.setdefault(type(record), []).append(record)
+        fresh: dict[type, set[Key] | None] = {}
+        duplicates: dict[str, int] = {}
+        with self._conn.transaction():
+            for kind, records in by_type.items():
+                if kind is Availability:
+                    _availability(self._conn, records)
+                    continue
+                table = _TABLES[kind]
+                fresh[kind] = _insert_new(self._conn, table, records)
+                if fresh[kind] is not None:
+                    duplicates[table.name] = len(records) - len(fresh[kind] or ())
+            if rejected:
+                _rejections(self._conn, rejected)
+            update_liveness(self._conn, decoded)
+        reasons = dict(Counter(r.reason.value for r in rejected))
+        if not duplicates:
+            return WriteResult(tuple(decoded), {}, reasons)
+        new = []
+        for r in decoded:
+            keys = fresh.get(type(r))
+            if keys is None:
+                new.append(r)
+                continue
+            key = _TABLES[type(r)].record_key(r)
+            if key in keys:
+                keys.discard(key)  # a second copy in the same batch is a redelivery too
+                new.append(r)
+        return WriteResult(tuple(new), duplicates, reasons)
+
+
+def update_liveness(conn: psycopg.Connection, decoded: Sequence[Decoded]) -> None:
+    """One upsert per batch: each device's latest message decides whether it is online."""
+    latest: dict[str, tuple[datetime, datetime | None, bool, DeviceStatus | None]] = {}
+    for r in decoded:
+        if isinstance(r, VenueScan):
+            continue
+        seen, device_ts, online, status = latest.get(r.device_id, (r.received_at, None, True, None))
+        if isinstance(r, Availability):
+            online = r.online
+        else:
+            device_ts = r.ts if device_ts is None else max(device_ts, r.ts)
+            online = True
+            if isinstance(r, DeviceStatus):
+                status = r
+        latest[r.device_id] = (max(seen, r.received_at), device_ts, online, status)
+    if not latest:
+        return
+    conn.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS liveness_in (LIKE device_liveness) ON COMMIT DROP"
+    )
+    _copy(
+        conn,
+        "liveness_in",
+        ("device_id", "last_seen_at", "last_device_ts", "online", "offline_since",
+         "offline_reason", "battery_pct", "rssi_dbm", "fw", "status_at"),
+        (
+            (
+                device_id, seen, device_ts, online,
+                None if online else seen, None if online else "last_will",
+                s.battery_pct if s else None, s.rssi_dbm if s else None,
+                s.fw if s else None, s.ts if s else None,
+            )
+            for device_id, (seen, device_ts, online, s) in latest.items()
+        ),
+    )  # fmt: skip
+    # Devices the registry no longer has are skipped (the join), not an error for the batch.
+    conn.execute(
+        """
+        INSERT INTO device_liveness AS l
+        SELECT i.* FROM liveness_in i JOIN device d USING (device_id)
+        ON CONFLICT (device_id) DO UPDATE SET
+            last_seen_at = GREATEST(l.last_seen_at, excluded.last_seen_at),
+            last_device_ts = GREATEST(l.last_device_ts, excluded.last_device_ts),
+            online = excluded.online,
+            offline_since = CASE
+                WHEN excluded.online THEN NULL
+                ELSE COALESCE(l.offline_since, excluded.offline_since) END,
+            offline_reason = CASE WHEN excluded.online THEN NULL ELSE excluded.offline_reason END,
+            battery_pct = COALESCE(excluded.battery_pct, l.battery_pct),
+            rssi_dbm = COALESCE(excluded.rssi_dbm, l.rssi_dbm),
+            fw = COALESCE(excluded.fw, l.fw),
+            status_at = COALESCE(excluded.status_at, l.status_at)
+        """
+    )

@@ -1,0 +1,1 @@
+"""Test support: private brokers, loopback ports, MQTT test clients and their pytest fixtures."""
