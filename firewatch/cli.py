@@ -120,9 +120,13 @@ def _parser() -> argparse.ArgumentParser:
     run_cmd = commands.add_parser("run", help="the engine, until SIGTERM or Ctrl-C")
     run_cmd.set_defaults(handler=_run)
 
-    demo_cmd = commands.add_parser("demo", help="the whole system on this machine, nothing configured")
+    demo_cmd = commands.add_parser(
+        "demo", help="the whole system on this machine, nothing configured"
+    )
     demo_cmd.add_argument(
-        "--no-wait", action="store_true", help="exit after the set-up instead of running until Ctrl-C"
+        "--no-wait",
+        action="store_true",
+        help="exit after the set-up instead of running until Ctrl-C",
     )
     demo_cmd.set_defaults(handler=_demo)
     return parser

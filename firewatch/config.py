@@ -40,11 +40,13 @@ class _Section(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-def _check_url(value: SecretStr | None, schemes: tuple[str, ...], form: str) -> SecretStr | None:
+def _check_url(
+    value: SecretStr | None, schemes: tuple[str, ...], form: str, *, host_required: bool = True
+) -> SecretStr | None:
     if value is None:
         return None
     parts = urlsplit(value.get_secret_value())
-    if parts.scheme not in schemes or not parts.hostname:
+    if parts.scheme not in schemes or (host_required and not parts.hostname):
         raise ValueError(f"expected {form}")
     try:
         _ = parts.port
@@ -72,7 +74,7 @@ def mask_url(url: str) -> str:
 class DatabaseConfig(_Section):
     url: SecretStr | None = Field(
         default=None,
-        description="PostgreSQL URL (postgresql://user:pass@host:port/db); unset: embedded PostgreSQL",
+        description="postgresql://user:pass@host:port/db; unset: an embedded PostgreSQL",
     )
     pool_size: Annotated[int, Field(ge=1, le=64)] = Field(default=4, description="connections")
     partition_days_ahead: Annotated[int, Field(ge=1, le=90)] = Field(
@@ -85,7 +87,13 @@ class DatabaseConfig(_Section):
     @field_validator("url")
     @classmethod
     def _postgres_url(cls, value: SecretStr | None) -> SecretStr | None:
-        return _check_url(value, ("postgresql", "postgres"), "postgresql://user:pass@host:port/db")
+        # No host is fine: libpq then uses a Unix socket (`?host=/run/dir` or its default).
+        return _check_url(
+            value,
+            ("postgresql", "postgres"),
+            "postgresql://user:pass@host:port/db",
+            host_required=False,
+        )
 
 
 class MqttConfig(_Section):
@@ -186,8 +194,12 @@ def _env_overrides(environ: Mapping[str, str]) -> tuple[dict[str, dict[str, str]
     return tree, sources
 
 
-def _merge(file_tree: Mapping[str, Any], env_tree: Mapping[str, Mapping[str, str]]) -> dict[str, Any]:
-    merged: dict[str, Any] = {k: (dict(v) if isinstance(v, Mapping) else v) for k, v in file_tree.items()}
+def _merge(
+    file_tree: Mapping[str, Any], env_tree: Mapping[str, Mapping[str, str]]
+) -> dict[str, Any]:
+    merged: dict[str, Any] = {
+        k: (dict(v) if isinstance(v, Mapping) else v) for k, v in file_tree.items()
+    }
     for section, keys in env_tree.items():
         target = merged.setdefault(section, {})
         if isinstance(target, dict):

@@ -63,7 +63,8 @@ class VenueType(StrEnum):
 
 
 INSPECTION_CATEGORIES: Final = (1, 2, 3)
-"""1: monthly (housing), 2: quarterly (street shops), 3: half-yearly (factories, sites, big buildings)."""
+"""Inspection tiers: 1 monthly (housing), 2 quarterly (street shops), 3 half-yearly
+(factories, sites, big buildings)."""
 
 EVENTS: Final[dict[DeviceKind, frozenset[str]]] = {
     DeviceKind.SMOKE: frozenset(

@@ -7,6 +7,7 @@ the demo as they land (see the issues); until then it keeps the services up for 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import threading
@@ -45,7 +46,9 @@ def _round_trip(broker: services.BrokerAddress) -> float:
         started = datetime.now(UTC)
         client.publish(topic, b'{"seq":0,"ts":0,"smoke_obs":0.0,"alarm":false}', qos=1)
         if not arrived.wait(10):
-            raise RuntimeError(f"the broker at {broker.host}:{broker.port} did not deliver a message")
+            raise RuntimeError(
+                f"the broker at {broker.host}:{broker.port} did not deliver a message"
+            )
         return (datetime.now(UTC) - started).total_seconds()
     finally:
         client.loop_stop()
@@ -65,8 +68,10 @@ def run_demo(config: Config, hold: bool) -> int:
         seconds = _round_trip(broker)
         lines = [
             "firewatch demo is up:",
-            f"  database   {mask_url(url)} ({migrated.backend}, {len(migrated.applied)} migrations applied now)",
-            f"  broker     mqtt://{broker.host}:{broker.port} (QoS 1 round trip {seconds * 1000:.0f} ms)",
+            f"  database   {mask_url(url)} ({migrated.backend},"
+            f" {len(migrated.applied)} migrations applied now)",
+            f"  broker     mqtt://{broker.host}:{broker.port}"
+            f" (QoS 1 round trip {seconds * 1000:.0f} ms)",
             f"  registry   {imported}",
             "  stages     ingest, rules, models, alerting and cases join the demo as they land",
         ]
@@ -75,9 +80,7 @@ def run_demo(config: Config, hold: bool) -> int:
             print("Services stay up until Ctrl-C.", flush=True)
             stop = threading.Event()
             signal.signal(signal.SIGTERM, lambda *_: stop.set())
-            try:
+            with contextlib.suppress(KeyboardInterrupt):
                 stop.wait()
-            except KeyboardInterrupt:
-                pass
             print("stopping the demo's services", flush=True)
     return 0

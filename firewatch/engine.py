@@ -38,7 +38,9 @@ class SchemaMissingError(Exception):
 def _backend(url: str) -> str:
     with psycopg.connect(url) as conn:
         try:
-            row = conn.execute("SELECT value FROM schema_meta WHERE key = 'store_backend'").fetchone()
+            row = conn.execute(
+                "SELECT value FROM schema_meta WHERE key = 'store_backend'"
+            ).fetchone()
         except psycopg.errors.UndefinedTable:
             row = None
     if row is None:
@@ -93,7 +95,9 @@ def run_engine(
         def health() -> dict[str, str]:
             return {
                 "ingest": "ok" if ingest_thread.is_alive() else "the ingest loop has stopped",
-                "broker": "ok" if subscriber.connected else f"not connected to {subscriber.endpoint}",
+                "broker": "ok"
+                if subscriber.connected
+                else f"not connected to {subscriber.endpoint}",
             }
 
         stack.enter_context(ApiServer(create_app(health), config.api.bind))

@@ -33,7 +33,9 @@ class RedactingFilter(logging.Filter):
 def configure(level: str = "INFO") -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(
-        logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%Y-%m-%dT%H:%M:%S%z")
+        logging.Formatter(
+            "%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%Y-%m-%dT%H:%M:%S%z"
+        )
     )
     handler.addFilter(RedactingFilter())
     root = logging.getLogger()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -26,6 +26,8 @@ class BrokerAddress:
     username: str | None
     password: str | None
     tls: bool
+    mqtt5: bool = True
+    """False only for the embedded Python broker (amqtt), which speaks MQTT 3.1.1 alone."""
 
     @classmethod
     def from_url(cls, url: str) -> BrokerAddress:
@@ -71,4 +73,5 @@ def broker_address(config: Config, stack: ExitStack) -> BrokerAddress:
     where = data_dir(config) / "broker"
     log.info("broker: FIREWATCH_MQTT_URL is unset, starting an embedded broker in %s", where)
     broker = stack.enter_context(start_broker(where))
-    return BrokerAddress.from_url(broker.url)
+    address = BrokerAddress.from_url(broker.url)
+    return replace(address, mqtt5=broker.kind != "amqtt")

@@ -33,7 +33,7 @@ DEVICE_MESSAGE_TYPES: Final = frozenset(
 
 @dataclass(frozen=True, slots=True)
 class Topic:
-    """A topic split into its parts; `kind` is the raw segment, not yet checked against the contract."""
+    """A topic split into its parts; `kind` is the raw segment, not yet checked."""
 
     kind: str
     subject_id: str

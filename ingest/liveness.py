@@ -37,7 +37,8 @@ class WentOffline:
 _SILENT = f"""
 UPDATE device_liveness l
 SET online = false,
-    offline_since = l.last_seen_at + make_interval(secs => {OFFLINE_AFTER_HEARTBEATS} * d.heartbeat_s),
+    offline_since = l.last_seen_at
+        + make_interval(secs => {OFFLINE_AFTER_HEARTBEATS} * d.heartbeat_s),
     offline_reason = 'silent'
 FROM device d
 WHERE d.device_id = l.device_id AND l.online
@@ -57,7 +58,8 @@ WITH marked AS (
     ON CONFLICT (device_id) DO NOTHING
     RETURNING device_id, offline_since
 )
-SELECT m.device_id, d.kind, d.venue_id, m.offline_since FROM marked m JOIN device d USING (device_id)
+SELECT m.device_id, d.kind, d.venue_id, m.offline_since
+FROM marked m JOIN device d USING (device_id)
 """
 
 
@@ -66,7 +68,10 @@ def sweep(conn: psycopg.Connection, now: datetime) -> list[WentOffline]:
     that changed now, so each outage is reported once."""
     changes: list[WentOffline] = []
     with conn.transaction():
-        for query, reason in ((_SILENT, OfflineReason.SILENT), (_NEVER_SEEN, OfflineReason.NEVER_SEEN)):
-            for device_id, kind, venue_id, since in conn.execute(query, {"now": now}):  # type: ignore[arg-type]
+        for query, reason in (
+            (_SILENT, OfflineReason.SILENT),
+            (_NEVER_SEEN, OfflineReason.NEVER_SEEN),
+        ):
+            for device_id, kind, venue_id, since in conn.execute(query, {"now": now}):
                 changes.append(WentOffline(device_id, kind, venue_id, since, reason))
     return changes

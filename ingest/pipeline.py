@@ -125,15 +125,20 @@ class IngestPipeline:
                 except psycopg.OperationalError:
                     raise
                 except psycopg.Error as exc:
-                    log.error("a batch of %d was refused by the store (%s); storing it message by"
-                              " message to find the culprit", len(outcomes), exc)
+                    log.error(
+                        "a batch of %d was refused by the store (%s); storing it message by"
+                        " message to find the culprit",
+                        len(outcomes),
+                        exc,
+                    )
                     return self._write_one_by_one(inbound, outcomes)
             except psycopg.OperationalError as exc:
                 # The server went away or the connection broke: the batch is intact here and
                 # unacknowledged at the broker; reconnect and write it again.
                 metrics.WRITE_FAILURES.labels(error=type(exc).__name__).inc()
-                log.warning("batch of %d not stored (%s); retrying in %.1f s",
-                            len(outcomes), exc, delay)
+                log.warning(
+                    "batch of %d not stored (%s); retrying in %.1f s", len(outcomes), exc, delay
+                )
                 self._drop_connection()
                 time.sleep(delay)
                 delay = min(delay * 2, self._settings.retry_max_s)

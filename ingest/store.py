@@ -93,13 +93,21 @@ class _Table:
     record_key: Callable[[Any], Key]
 
 
+def _device_key(r: Reading | DeviceEvent | DeviceStatus) -> Key:
+    return (r.device_id, r.ts, r.seq)
+
+
+def _venue_key(r: VenueScan) -> Key:
+    return (r.venue_id, r.ts, r.seq)
+
+
 _DEVICE_KEY = ("device_id", "ts", "seq")
 _TABLES: Final[dict[type, _Table]] = {
-    Reading: _Table("reading", READING_COLUMNS, _DEVICE_KEY, _reading_row, lambda r: (r.device_id, r.ts, r.seq)),
-    DeviceEvent: _Table("device_event", EVENT_COLUMNS, _DEVICE_KEY, _event_row, lambda r: (r.device_id, r.ts, r.seq)),
-    DeviceStatus: _Table("device_status", STATUS_COLUMNS, _DEVICE_KEY, _status_row, lambda r: (r.device_id, r.ts, r.seq)),
-    VenueScan: _Table("venue_scan", SCAN_COLUMNS, ("venue_id", "ts", "seq"), _scan_row, lambda r: (r.venue_id, r.ts, r.seq)),
-}  # fmt: skip
+    Reading: _Table("reading", READING_COLUMNS, _DEVICE_KEY, _reading_row, _device_key),
+    DeviceEvent: _Table("device_event", EVENT_COLUMNS, _DEVICE_KEY, _event_row, _device_key),
+    DeviceStatus: _Table("device_status", STATUS_COLUMNS, _DEVICE_KEY, _status_row, _device_key),
+    VenueScan: _Table("venue_scan", SCAN_COLUMNS, ("venue_id", "ts", "seq"), _scan_row, _venue_key),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,13 +138,15 @@ def _prepare(conn: psycopg.Connection) -> None:
     for table in _TABLES.values():
         # Only the copied columns: identity and defaulted columns stay the real table's job.
         conn.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS {table.name}_in ON COMMIT DELETE ROWS AS "  # noqa: S608
+            f"CREATE TEMP TABLE IF NOT EXISTS {table.name}_in ON COMMIT DELETE ROWS AS "
             f"SELECT {', '.join(table.columns)} FROM {table.name} WITH NO DATA"
         )
     conn.commit()
 
 
-def _copy(conn: psycopg.Connection, table: str, columns: Sequence[str], rows: Iterable[Row]) -> None:
+def _copy(
+    conn: psycopg.Connection, table: str, columns: Sequence[str], rows: Iterable[Row]
+) -> None:
     with conn.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)
@@ -148,7 +158,7 @@ def _insert_new(conn: psycopg.Connection, table: _Table, records: list[Any]) -> 
     cols = ", ".join(table.columns)
     key = ", ".join(table.key)
     cur = conn.execute(
-        f"INSERT INTO {table.name} ({cols}) SELECT {cols} FROM {table.name}_in"  # noqa: S608
+        f"INSERT INTO {table.name} ({cols}) SELECT {cols} FROM {table.name}_in"
         f" ON CONFLICT DO NOTHING RETURNING {key}"
     )
     inserted = cur.fetchall()

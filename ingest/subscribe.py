@@ -17,7 +17,7 @@ from types import TracebackType
 from typing import Any
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
@@ -72,22 +72,22 @@ class _BufferedClient(mqtt.Client):
         self._rpos = end
         return chunk
 
-    def loop_read(self, max_packets: int = 1) -> mqtt.MQTTErrorCode:
+    def loop_read(self, max_packets: int = 1) -> MQTTErrorCode:
         # paho reads one packet per select(); bytes already buffered here would wake no select,
         # so keep reading until both the buffer and the socket are empty.
         if self._sock is None:
-            return mqtt.MQTTErrorCode.MQTT_ERR_NO_CONN
+            return MQTTErrorCode.MQTT_ERR_NO_CONN
         for _ in range(4096):
             rc = self._packet_read()
-            if rc == mqtt.MQTTErrorCode.MQTT_ERR_AGAIN:
-                return mqtt.MQTTErrorCode.MQTT_ERR_SUCCESS
+            if rc == MQTTErrorCode.MQTT_ERR_AGAIN:
+                return MQTTErrorCode.MQTT_ERR_SUCCESS
             if rc > 0:
                 return self._loop_rc_handle(rc)
             if self._sock is None:
-                return mqtt.MQTTErrorCode.MQTT_ERR_NO_CONN
+                return MQTTErrorCode.MQTT_ERR_NO_CONN
         if self._rpos < len(self._rbuf) and self._sockpairW is not None:
             self._sockpairW.send(b"0")  # more is buffered: make the next select() return at once
-        return mqtt.MQTTErrorCode.MQTT_ERR_SUCCESS
+        return MQTTErrorCode.MQTT_ERR_SUCCESS
 
     def _sock_close(self) -> None:
         self._rbuf, self._rpos = b"", 0
@@ -154,16 +154,20 @@ class Subscriber:
         self._client = _BufferedClient(
             CallbackAPIVersion.VERSION2,
             client_id=client_id,
-            protocol=mqtt.MQTTv5,
+            protocol=mqtt.MQTTv5 if broker.mqtt5 else mqtt.MQTTv311,
             manual_ack=True,
+            # MQTT 3.1.1 has no session expiry: a persistent session is "clean session off".
+            clean_session=None if broker.mqtt5 else False,
         )
         if broker.username:
             self._client.username_pw_set(broker.username, broker.password)
         if broker.tls:
             self._client.tls_set()
-        self._connect_properties = Properties(PacketTypes.CONNECT)
-        self._connect_properties.SessionExpiryInterval = session_expiry_s
-        self._connect_properties.ReceiveMaximum = min(capacity, _MAX_RECEIVE)
+        self._connect_properties: Properties | None = None
+        if broker.mqtt5:
+            self._connect_properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+            self._connect_properties.SessionExpiryInterval = session_expiry_s
+            self._connect_properties.ReceiveMaximum = min(capacity, _MAX_RECEIVE)
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
@@ -183,15 +187,20 @@ class Subscriber:
 
     def __enter__(self) -> Subscriber:
         try:
-            self._client.connect(
-                self._broker.host,
-                self._broker.port,
-                keepalive=30,
-                clean_start=False,
-                properties=self._connect_properties,
-            )
+            if self._broker.mqtt5:
+                self._client.connect(
+                    self._broker.host,
+                    self._broker.port,
+                    keepalive=30,
+                    clean_start=False,
+                    properties=self._connect_properties,
+                )
+            else:
+                self._client.connect(self._broker.host, self._broker.port, keepalive=30)
         except OSError as exc:
-            raise BrokerError(f"cannot connect to the MQTT broker at {self.endpoint}: {exc}") from exc
+            raise BrokerError(
+                f"cannot connect to the MQTT broker at {self.endpoint}: {exc}"
+            ) from exc
         self._client.loop_start()
         if not self._connected.wait(self._timeout) or self._refused:
             self._client.loop_stop()
@@ -231,11 +240,21 @@ class Subscriber:
             return
         self._session += 1
         # no_local: our own publishes (commands, the engine's availability) do not come back.
-        client.subscribe(topics.SUBSCRIPTION, options=SubscribeOptions(qos=1, noLocal=True))
-        log.info("subscribed to %s at %s (connection %d)", topics.SUBSCRIPTION, self.endpoint, self._session)
+        if self._broker.mqtt5:
+            client.subscribe(topics.SUBSCRIPTION, options=SubscribeOptions(qos=1, noLocal=True))
+        else:
+            client.subscribe(topics.SUBSCRIPTION, qos=1)
+        log.info(
+            "subscribed to %s at %s (connection %d)",
+            topics.SUBSCRIPTION,
+            self.endpoint,
+            self._session,
+        )
         self._connected.set()
 
-    def _on_disconnect(self, _c: mqtt.Client, _u: object, _f: object, reason: Any, _p: object) -> None:
+    def _on_disconnect(
+        self, _c: mqtt.Client, _u: object, _f: object, reason: Any, _p: object
+    ) -> None:
         self._connected.clear()
         log.warning("MQTT connection to %s lost (%s); reconnecting", self.endpoint, reason)
 
@@ -243,7 +262,7 @@ class Subscriber:
         self._buffer.put(
             Inbound(
                 message.topic,
-                message.payload,
+                bytes(message.payload),
                 self._clock.now(),
                 message.mid,
                 message.qos,

@@ -14,15 +14,20 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
 from psycopg import sql
 
 from firewatch.db.migrate import migrate
+from tests.support.fixtures import private_mosquitto
+from tests.support.mosquitto import PrivateMosquitto, start_private_mosquitto
 
 LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 LOCAL_MQTT = ("127.0.0.1", 1883)
+
+__all__ = ["private_mosquitto"]  # a fixture, re-exported for every test
 
 log = logging.getLogger("tests")
 
@@ -37,9 +42,7 @@ def port_open(host: str, port: int) -> bool:
 
 def with_database(url: str, name: str) -> str:
     """The same server URL, pointing at another database."""
-    info = psycopg.conninfo.conninfo_to_dict(url)
-    info["dbname"] = name
-    return psycopg.conninfo.make_conninfo(**info)  # type: ignore[arg-type]
+    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
 
 
 @pytest.fixture(scope="session")
@@ -67,7 +70,9 @@ def _admin(url: str) -> psycopg.Connection:
 
 def _drop(url: str, name: str) -> None:
     with _admin(url) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
 
 
 @pytest.fixture(scope="session")
@@ -140,3 +145,10 @@ def mqtt_broker(services_dir: Path) -> Iterator[tuple[str, int]]:
     with ExitStack() as stack:
         broker = stack.enter_context(start_broker(services_dir / "broker"))
         yield broker.host, broker.port
+
+
+@pytest.fixture(scope="session")
+def engine_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivateMosquitto]:
+    """A private Mosquitto with the engine's broker configuration (ingest/broker/mosquitto.conf)."""
+    with start_private_mosquitto(tmp_path_factory.mktemp("engine-broker")) as broker:
+        yield broker

@@ -57,11 +57,20 @@ def test_environment_wins_over_the_file(toml_file: Path) -> None:
     ("environ", "message"),
     [
         # a contract variable with a URL of the wrong scheme
-        ({"FIREWATCH_MQTT_URL": "http://broker"}, "mqtt.url (from FIREWATCH_MQTT_URL): expected mqtt://"),
+        (
+            {"FIREWATCH_MQTT_URL": "http://broker"},
+            "mqtt.url (from FIREWATCH_MQTT_URL): expected mqtt://",
+        ),
         # a typo in a generic override must not fall back silently to the default
-        ({"FIREWATCH_INGEST__BATCH_SIZ": "5"}, "ingest.batch_siz (from FIREWATCH_INGEST__BATCH_SIZ): unknown key"),
+        (
+            {"FIREWATCH_INGEST__BATCH_SIZ": "5"},
+            "ingest.batch_siz (from FIREWATCH_INGEST__BATCH_SIZ): unknown key",
+        ),
         # a number out of its bounds
-        ({"FIREWATCH_INGEST__BATCH_SIZE": "0"}, "ingest.batch_size (from FIREWATCH_INGEST__BATCH_SIZE): Input should be greater than or equal to 1"),
+        (
+            {"FIREWATCH_INGEST__BATCH_SIZE": "0"},
+            "ingest.batch_size (from FIREWATCH_INGEST__BATCH_SIZE): Input should be greater than or equal to 1",
+        ),
         # a time zone that does not exist
         ({"FIREWATCH_TIMEZONE": "Asia/Atlantis"}, "expected an IANA time zone"),
         # a variable that is neither in the contract nor of the generic form

@@ -15,13 +15,11 @@ from firewatch import topics
 from firewatch.embedded import EmbeddedBroker, EmbeddedServiceError, start_broker, start_postgres
 from firewatch.embedded.account import find_program
 from firewatch.embedded.ports import mqtt_answers
-from tests.support import fixtures
 from tests.support.fixtures import PrivateMosquittoFactory
 from tests.support.mosquitto import Acl
 from tests.support.mqtt import MqttTestClient, MQTTv5, MQTTv311
 
 HAS_MOSQUITTO = find_program("mosquitto") is not None
-private_mosquitto = fixtures.private_mosquitto  # until tests/conftest.py imports it
 needs_mosquitto = pytest.mark.skipif(not HAS_MOSQUITTO, reason="mosquitto is not installed")
 
 

@@ -22,7 +22,9 @@ from firewatch.db.partitions import ensure_reading_partitions
 
 log = logging.getLogger("firewatch.db")
 
-_FILE_NAME: Final = re.compile(r"^(?P<version>\d{4})_(?P<name>[a-z0-9_]+?)(?P<ts>\.timescale)?\.sql$")
+_FILE_NAME: Final = re.compile(
+    r"^(?P<version>\d{4})_(?P<name>[a-z0-9_]+?)(?P<ts>\.timescale)?\.sql$"
+)
 # Any constant works; it only has to be the same in every process that migrates this database.
 _MIGRATION_LOCK: Final = 0x66_77_6D_69_67  # "fwmig"
 
@@ -89,9 +91,7 @@ def discover() -> list[Migration]:
     orphans = set(timescale) - set(plain)
     if orphans:
         raise MigrationError(f"timescale variant without a plain migration: {sorted(orphans)}")
-    return [
-        Migration(v, plain[v][0], plain[v][1], timescale.get(v)) for v in sorted(plain)
-    ]
+    return [Migration(v, plain[v][0], plain[v][1], timescale.get(v)) for v in sorted(plain)]
 
 
 def _checksum(sql: str) -> str:
@@ -161,7 +161,7 @@ def migrate(
                 continue
             try:
                 with conn.transaction():
-                    conn.execute(sql)  # type: ignore[arg-type]  # trusted file shipped with us
+                    conn.execute(sql.encode())  # a trusted file shipped with us
                     conn.execute(
                         "INSERT INTO schema_migration (version, name, variant, checksum)"
                         " VALUES (%s, %s, %s, %s)",

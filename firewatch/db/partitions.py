@@ -50,7 +50,9 @@ def ensure_reading_partitions(conn: psycopg.Connection, start: date, end: date) 
             created.append(name)
         day += timedelta(days=1)
     if created:
-        log.info("created %d readings partition(s): %s .. %s", len(created), created[0], created[-1])
+        log.info(
+            "created %d readings partition(s): %s .. %s", len(created), created[0], created[-1]
+        )
     return created
 
 
@@ -61,9 +63,9 @@ def _create(conn: psycopg.Connection, day: date, name: str) -> None:
         # Building the table apart and attaching it lets rows parked in the default partition
         # move in first; CREATE ... PARTITION OF would refuse while the default holds them.
         conn.execute(
-            sql.SQL("CREATE TABLE {} (LIKE reading INCLUDING DEFAULTS INCLUDING CONSTRAINTS)").format(
-                table
-            )
+            sql.SQL(
+                "CREATE TABLE {} (LIKE reading INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"
+            ).format(table)
         )
         moved = conn.execute(
             sql.SQL(

@@ -58,7 +58,7 @@ def _die_with_us(stop_signal: int) -> Callable[[], None] | None:
 
     def setup() -> None:
         libc.prctl(_PR_SET_PDEATHSIG, stop_signal, 0, 0, 0)
-        if os.getppid() != supervisor:  # we died between fork and prctl
+        if os.getppid() != supervisor:  # the supervisor died between fork and prctl
             os.kill(os.getpid(), stop_signal)
 
     return setup
@@ -90,14 +90,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(signum, on_signal)
 
-    child = subprocess.Popen(  # noqa: S603 - our own command line, built by process.spawn
-        args.command,
-        stdin=subprocess.DEVNULL,
-        preexec_fn=_die_with_us(stop_signal),  # noqa: PLW1509 - we are single-threaded
-        user=args.user,
-        group=args.user and _primary_group(args.user),
-        extra_groups=[] if args.user else None,  # drop root's supplementary groups
-    )
+    try:
+        child = subprocess.Popen(  # noqa: S603 - our own command line, built by process.spawn
+            args.command,
+            stdin=subprocess.DEVNULL,
+            preexec_fn=_die_with_us(stop_signal),  # noqa: PLW1509 - we are single-threaded
+            user=args.user,
+            group=args.user and _primary_group(args.user),
+            extra_groups=[] if args.user else None,  # drop root's supplementary groups
+        )
+    except OSError as exc:  # the log file is where the parent looks for the cause
+        _say(args.name, f"cannot start {args.command[0]}: {exc}")
+        return 127
     reason = _wait_for_stop(child, requested)
     if reason is None:
         _say(args.name, f"the server exited by itself with code {child.returncode}")

@@ -195,20 +195,26 @@ def _start(
             data_dir / f"{kind}.log",
         ):
             process = start_once(chosen)
-        if wait_for_mqtt(LOOPBACK, chosen, _START_TIMEOUT_S, alive=process.running) and (
-            process.running()
-        ):
+        answered = wait_for_mqtt(LOOPBACK, chosen, _START_TIMEOUT_S, alive=process.running)
+        exited = not process.running()
+        if answered and not exited:
             return EmbeddedBroker(kind, chosen, data_dir, process)
         process.stop()
-        if attempt == attempts:
-            what = "exited during start-up" if not process.running() else "did not answer"
+        # Exiting at once is what losing the port looks like: worth another port. Not answering
+        # for the whole time-out is not.
+        if attempt == attempts or not exited:
             raise EmbeddedServiceError(
-                f"embedded MQTT broker ({kind}) on port {chosen} {what}"
-                + (f" (tried {attempts} ports)" if attempts > 1 else ""),
+                f"embedded MQTT broker ({kind}) on port {chosen} "
+                + (
+                    "exited during start-up"
+                    if exited
+                    else f"did not answer in {_START_TIMEOUT_S:g} s"
+                )
+                + (f" (attempt {attempt} of {attempts})" if attempts > 1 else ""),
                 process.log_path,
                 log_tail(process.log_path),
             )
-        logger.info("embedded MQTT broker (%s) lost port %d, trying another", kind, chosen)
+        logger.info("embedded MQTT broker (%s) exited on port %d, trying another", kind, chosen)
     raise AssertionError("unreachable")
 
 

@@ -137,9 +137,13 @@ def test_bad_messages_are_kept_with_their_reason_and_good_ones_around_them_store
     publish_all(engine_broker.port, messages)
     url = registry_db
     wait_for(lambda: count(url, "SELECT count(*) FROM rejected_message") == len(BAD))
-    wait_for(lambda: count(url, "SELECT count(*) FROM reading WHERE device_id = 'SMK-2'") == len(BAD))
+    wait_for(
+        lambda: count(url, "SELECT count(*) FROM reading WHERE device_id = 'SMK-2'") == len(BAD)
+    )
     with psycopg.connect(url) as conn:
-        rows = conn.execute("SELECT topic, payload, reason, detail FROM rejected_message").fetchall()
+        rows = conn.execute(
+            "SELECT topic, payload, reason, detail FROM rejected_message"
+        ).fetchall()
     got = {(topic, bytes(payload)): (reason, detail) for topic, payload, reason, detail in rows}
     for topic, payload, reason in BAD:
         sent = payload.replace(b'"ts":0', f'"ts":{ts}'.encode())
@@ -163,11 +167,15 @@ def test_a_redelivered_message_is_stored_once_and_a_reboot_is_not_a_duplicate(
     assert len(handed_on) == 2, "the detection stages see a redelivery once"
 
 
-def test_a_silent_device_goes_offline_once(running_pipeline: RunningPipeline, registry_db: str) -> None:
+def test_a_silent_device_goes_offline_once(
+    running_pipeline: RunningPipeline, registry_db: str
+) -> None:
     # Registered an hour ago with a 60 s heartbeat and never heard from: offline.
     with psycopg.connect(registry_db) as conn:
         conn.execute("UPDATE device SET updated_at = now() - interval '1 hour'")
-    wait_for(lambda: count(registry_db, "SELECT count(*) FROM device_liveness WHERE NOT online") == 5)
+    wait_for(
+        lambda: count(registry_db, "SELECT count(*) FROM device_liveness WHERE NOT online") == 5
+    )
     offline = [o for b in running_pipeline.collector.batches for o in b.offline]
     time.sleep(1.2)  # two more sweeps must not report them again
     again = [o for b in running_pipeline.collector.batches for o in b.offline]
@@ -208,5 +216,7 @@ def test_a_device_added_to_the_registry_is_taken_without_a_restart(
     time.sleep(0.8)  # the pipeline looks at the registry every 0.5 s in these tests
     reading = {"ts": now_ms(), "seq": 0, "smoke_obs": 0.1, "alarm": False}
     publish_all(engine_broker.port, [(topics.reading("smoke", "SMK-NEW"), reading)])
-    wait_for(lambda: count(registry_db, "SELECT count(*) FROM reading WHERE device_id = 'SMK-NEW'") == 1)
+    wait_for(
+        lambda: count(registry_db, "SELECT count(*) FROM reading WHERE device_id = 'SMK-NEW'") == 1
+    )
     assert count(registry_db, "SELECT count(*) FROM rejected_message") == 0
