@@ -22,7 +22,7 @@ from ingest import metrics
 from ingest.decode import DecodeLimits, decode
 from ingest.liveness import sweep
 from ingest.reasons import RejectReason
-from ingest.records import Decoded, Rejected
+from ingest.records import Availability, Decoded, Rejected
 from ingest.registry_cache import RegistryCache
 from ingest.store import BatchWriter, WriteResult
 from ingest.stream import Batch, Consumer
@@ -44,6 +44,7 @@ class IngestSettings:
     limits: DecodeLimits
     registry_refresh_s: float = 5.0
     liveness_sweep_s: float = 10.0
+    liveness_flush_s: float = 2.0
     retry_initial_s: float = 0.2
     retry_max_s: float = 5.0
 
@@ -67,6 +68,7 @@ class IngestPipeline:
         self._writer: BatchWriter | None = None
         self._next_refresh = 0.0
         self._next_sweep = 0.0
+        self._next_liveness = 0.0
         self.committed_batches = 0
 
     def run(self, stop: threading.Event) -> None:
@@ -79,6 +81,7 @@ class IngestPipeline:
                     self._process(inbound, stop)
                 self._upkeep(stop)
                 if stopping and not inbound:
+                    self._last_liveness_flush()
                     return
         finally:
             if self._conn is not None:
@@ -148,7 +151,13 @@ class IngestPipeline:
         assert self._writer is not None
         decoded = [o for o in outcomes if not isinstance(o, Rejected)]
         rejected = [o for o in outcomes if isinstance(o, Rejected) and o.reason not in _OURS]
-        return self._writer.write(decoded, rejected)
+        now = self._clock.monotonic()
+        # An availability change (a Last Will) is news for the control room: write it at once.
+        flush = now >= self._next_liveness or any(isinstance(r, Availability) for r in decoded)
+        result = self._writer.write(decoded, rejected, flush_liveness=flush)
+        if flush:
+            self._next_liveness = now + self._settings.liveness_flush_s
+        return result
 
     def _write_one_by_one(
         self, inbound: list[Inbound], outcomes: list[Decoded | Rejected]
@@ -205,6 +214,8 @@ class IngestPipeline:
             self._ensure_connection(stop)
             if now >= self._next_sweep:
                 assert self._conn is not None
+                assert self._writer is not None
+                self._writer.flush_liveness()  # the sweep must see every device heard so far
                 offline = sweep(self._conn, self._clock.now())
                 self._next_sweep = now + self._settings.liveness_sweep_s
                 for change in offline:
@@ -215,6 +226,15 @@ class IngestPipeline:
         except psycopg.OperationalError as exc:
             log.warning("upkeep postponed, database unreachable: %s", exc)
             self._drop_connection()
+
+    def _last_liveness_flush(self) -> None:
+        if self._writer is None:
+            return
+        try:
+            self._writer.flush_liveness()
+        except psycopg.Error as exc:
+            # Only last-seen times are lost; the messages themselves are committed.
+            log.warning("last-seen times not written at shutdown: %s", exc)
 
     def _account(self, received: int, result: WriteResult) -> None:
         metrics.BATCH_SIZE.observe(received)

@@ -186,32 +186,76 @@ def _rejections(conn: psycopg.Connection, rejected: Sequence[Rejected]) -> None:
 
 
 class BatchWriter:
-    """Writes batches on one connection; the caller owns retries and the connection's life."""
+    """Writes batches on one connection; the caller owns retries and the connection's life.
+
+    The usual batch holds only new messages and goes straight in by COPY. A broker
+    redelivery (after a restart or reconnect) makes that COPY fail on the unique key; that
+    batch is then written again through staging tables with ON CONFLICT DO NOTHING, which
+    also tells which of its records were new.
+    """
 
     def __init__(self, conn: psycopg.Connection) -> None:
         self._conn = conn
+        self.liveness = Liveness()
+        self._flushed: dict[str, _Seen] = {}
         _prepare(conn)
 
-    def write(self, decoded: Sequence[Decoded], rejected: Sequence[Rejected]) -> WriteResult:
-        """Store a batch in one transaction; on any error nothing of it is stored."""
+    def write(
+        self, decoded: Sequence[Decoded], rejected: Sequence[Rejected], *, flush_liveness: bool
+    ) -> WriteResult:
+        """Store a batch in one transaction; on any error nothing of it is stored.
+
+        Liveness is gathered in memory and written when `flush_liveness` is set: last-seen
+        times are derived data, and one upsert per device per batch would cost more than the
+        readings themselves.
+        """
         by_type: dict[type, list[Any]] = {}
         for record in decoded:
             by_type.setdefault(type(record), []).append(record)
+        self.liveness.add(decoded)
+        reasons = dict(Counter(r.reason.value for r in rejected))
+        try:
+            return self._write(decoded, by_type, rejected, reasons, flush_liveness)
+        except BaseException:
+            self.liveness.restore(self._flushed)
+            raise
+        finally:
+            self._flushed = {}
+
+    def _write(
+        self,
+        decoded: Sequence[Decoded],
+        by_type: dict[type, list[Any]],
+        rejected: Sequence[Rejected],
+        reasons: dict[str, int],
+        flush_liveness: bool,
+    ) -> WriteResult:
+        try:
+            with self._conn.transaction():
+                for kind, records in by_type.items():
+                    table = _TABLES.get(kind)
+                    if table is None:
+                        _availability(self._conn, records)
+                    else:
+                        _copy(self._conn, table.name, table.columns, map(table.row, records))
+                self._finish(rejected, flush_liveness)
+            return WriteResult(tuple(decoded), {}, reasons)
+        except psycopg.errors.UniqueViolation:
+            # A redelivery is in this batch: write it the careful way below.
+            self.liveness.restore(self._flushed)
+            self._flushed = {}
         fresh: dict[type, set[Key] | None] = {}
         duplicates: dict[str, int] = {}
         with self._conn.transaction():
             for kind, records in by_type.items():
-                if kind is Availability:
+                table = _TABLES.get(kind)
+                if table is None:
                     _availability(self._conn, records)
                     continue
-                table = _TABLES[kind]
                 fresh[kind] = _insert_new(self._conn, table, records)
                 if fresh[kind] is not None:
                     duplicates[table.name] = len(records) - len(fresh[kind] or ())
-            if rejected:
-                _rejections(self._conn, rejected)
-            update_liveness(self._conn, decoded)
-        reasons = dict(Counter(r.reason.value for r in rejected))
+            self._finish(rejected, flush_liveness)
         if not duplicates:
             return WriteResult(tuple(decoded), {}, reasons)
         new = []
@@ -226,24 +270,69 @@ class BatchWriter:
                 new.append(r)
         return WriteResult(tuple(new), duplicates, reasons)
 
+    def flush_liveness(self) -> None:
+        """Write the gathered liveness now, in its own transaction."""
+        try:
+            with self._conn.transaction():
+                self._flushed = self.liveness.flush(self._conn)
+        except BaseException:
+            self.liveness.restore(self._flushed)
+            raise
+        finally:
+            self._flushed = {}
 
-def update_liveness(conn: psycopg.Connection, decoded: Sequence[Decoded]) -> None:
+    def _finish(self, rejected: Sequence[Rejected], flush_liveness: bool) -> None:
+        if rejected:
+            _rejections(self._conn, rejected)
+        if flush_liveness:
+            self._flushed = self.liveness.flush(self._conn)
+
+
+_Seen = tuple[datetime, "datetime | None", bool, "DeviceStatus | None"]
+
+
+class Liveness:
+    """Each device's latest message since the last flush: when it was seen, its device time,
+    whether that message said it is online, its latest status."""
+
+    def __init__(self) -> None:
+        self._latest: dict[str, _Seen] = {}
+
+    def add(self, decoded: Sequence[Decoded]) -> None:
+        latest = self._latest
+        for r in decoded:
+            if isinstance(r, VenueScan):
+                continue
+            seen, device_ts, online, status = latest.get(
+                r.device_id, (r.received_at, None, True, None)
+            )
+            if isinstance(r, Availability):
+                online = r.online
+            else:
+                device_ts = r.ts if device_ts is None else max(device_ts, r.ts)
+                online = True
+                if isinstance(r, DeviceStatus):
+                    status = r
+            latest[r.device_id] = (max(seen, r.received_at), device_ts, online, status)
+
+    def __len__(self) -> int:
+        return len(self._latest)
+
+    def flush(self, conn: psycopg.Connection) -> dict[str, _Seen]:
+        """One upsert for every device heard from; returns what it wrote, which the caller
+        gives back (`restore`) if its transaction fails."""
+        pending, self._latest = self._latest, {}
+        if pending:
+            _upsert_liveness(conn, pending)
+        return pending
+
+    def restore(self, pending: dict[str, _Seen]) -> None:
+        # Entries gathered since the flush are newer; keep them over the restored ones.
+        self._latest = {**pending, **self._latest}
+
+
+def _upsert_liveness(conn: psycopg.Connection, latest: dict[str, _Seen]) -> None:
     """One upsert per batch: each device's latest message decides whether it is online."""
-    latest: dict[str, tuple[datetime, datetime | None, bool, DeviceStatus | None]] = {}
-    for r in decoded:
-        if isinstance(r, VenueScan):
-            continue
-        seen, device_ts, online, status = latest.get(r.device_id, (r.received_at, None, True, None))
-        if isinstance(r, Availability):
-            online = r.online
-        else:
-            device_ts = r.ts if device_ts is None else max(device_ts, r.ts)
-            online = True
-            if isinstance(r, DeviceStatus):
-                status = r
-        latest[r.device_id] = (max(seen, r.received_at), device_ts, online, status)
-    if not latest:
-        return
     conn.execute(
         "CREATE TEMP TABLE IF NOT EXISTS liveness_in (LIKE device_liveness) ON COMMIT DROP"
     )

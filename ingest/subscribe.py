@@ -1,35 +1,34 @@
 """The MQTT subscription: a persistent session, QoS 1, acknowledged only after commit.
 
-paho-mqtt runs its network loop in its own thread and hands each message to a bounded buffer;
-the pipeline takes batches from it and acknowledges them (`ack`) once they are committed. If the
-engine dies first, the broker still holds the messages and redelivers them to the same session.
+A reader thread owns the socket: it reads large chunks, parses every packet in them
+(`ingest.wire`) and puts each message in a bounded buffer; the pipeline takes batches from it
+and acknowledges them (`ack`) once they are committed. If the engine dies first, the broker
+still holds the messages and redelivers them to the same session.
 """
 
 from __future__ import annotations
 
 import logging
+import socket
+import ssl
 import threading
+import time
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import Any
-
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
-from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from firewatch import topics
 from firewatch.clock import Clock
 from firewatch.services import BrokerAddress
+from ingest import wire
 
 log = logging.getLogger("firewatch.ingest")
 
-_READ_CHUNK = 1 << 16
+_READ_CHUNK = 1 << 18
 _MAX_RECEIVE = 65535  # MQTT 5 Receive Maximum: unacknowledged messages the broker may send us
+_KEEPALIVE_S = 30
 
 
 class BrokerError(Exception):
@@ -49,54 +48,9 @@ class Inbound:
     """Which connection brought it: an acknowledgement is only valid on that same connection."""
 
 
-class _BufferedClient(mqtt.Client):
-    """paho reads each packet with several tiny recv() calls; one large read serves many.
-
-    This leans on paho's private `_sock_recv` / `_packet_read` / `_sock_close`, so paho-mqtt is
-    pinned exactly, and the ingest tests exercise this path against a real broker.
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._rbuf = b""
-        self._rpos = 0
-
-    def _sock_recv(self, bufsize: int) -> bytes:
-        if self._rpos >= len(self._rbuf):
-            data = super()._sock_recv(_READ_CHUNK)
-            if not data:
-                return data
-            self._rbuf, self._rpos = data, 0
-        end = min(self._rpos + bufsize, len(self._rbuf))
-        chunk = self._rbuf[self._rpos : end]
-        self._rpos = end
-        return chunk
-
-    def loop_read(self, max_packets: int = 1) -> MQTTErrorCode:
-        # paho reads one packet per select(); bytes already buffered here would wake no select,
-        # so keep reading until both the buffer and the socket are empty.
-        if self._sock is None:
-            return MQTTErrorCode.MQTT_ERR_NO_CONN
-        for _ in range(4096):
-            rc = self._packet_read()
-            if rc == MQTTErrorCode.MQTT_ERR_AGAIN:
-                return MQTTErrorCode.MQTT_ERR_SUCCESS
-            if rc > 0:
-                return self._loop_rc_handle(rc)
-            if self._sock is None:
-                return MQTTErrorCode.MQTT_ERR_NO_CONN
-        if self._rpos < len(self._rbuf) and self._sockpairW is not None:
-            self._sockpairW.send(b"0")  # more is buffered: make the next select() return at once
-        return MQTTErrorCode.MQTT_ERR_SUCCESS
-
-    def _sock_close(self) -> None:
-        self._rbuf, self._rpos = b"", 0
-        super()._sock_close()
-
-
 class _Buffer:
-    """A bounded FIFO: a full buffer blocks paho's network thread, so we stop reading the socket
-    and the broker keeps the messages, instead of our memory growing."""
+    """A bounded FIFO. When it is full the reader stops reading the socket, so the broker keeps
+    the messages instead of our memory growing."""
 
     def __init__(self, capacity: int) -> None:
         self._items: deque[Inbound] = deque()
@@ -104,12 +58,15 @@ class _Buffer:
         self._cond = threading.Condition()
         self._closed = False
 
-    def put(self, item: Inbound) -> None:
+    def put_all(self, items: list[Inbound], while_full: object) -> None:
         with self._cond:
             while len(self._items) >= self._capacity and not self._closed:
-                self._cond.wait(0.5)
-            self._items.append(item)
-            if len(self._items) == 1:
+                self._cond.wait(1.0)
+                if callable(while_full):
+                    while_full()
+            was_empty = not self._items
+            self._items.extend(items)
+            if was_empty:
                 self._cond.notify_all()
 
     def take(self, most: int, timeout: float) -> list[Inbound]:
@@ -145,33 +102,18 @@ class Subscriber:
         connect_timeout_s: float = 10.0,
     ) -> None:
         self._broker = broker
+        self._client_id = client_id
         self._clock = clock
-        self._session = 0
-        self._connected = threading.Event()
-        self._refused: str | None = None
-        self._buffer = _Buffer(capacity)
+        self._expiry = session_expiry_s
+        self._receive_maximum = min(capacity, _MAX_RECEIVE)
         self._timeout = connect_timeout_s
-        self._client = _BufferedClient(
-            CallbackAPIVersion.VERSION2,
-            client_id=client_id,
-            protocol=mqtt.MQTTv5 if broker.mqtt5 else mqtt.MQTTv311,
-            manual_ack=True,
-            # MQTT 3.1.1 has no session expiry: a persistent session is "clean session off".
-            clean_session=None if broker.mqtt5 else False,
-        )
-        if broker.username:
-            self._client.username_pw_set(broker.username, broker.password)
-        if broker.tls:
-            self._client.tls_set()
-        self._connect_properties: Properties | None = None
-        if broker.mqtt5:
-            self._connect_properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
-            self._connect_properties.SessionExpiryInterval = session_expiry_s
-            self._connect_properties.ReceiveMaximum = min(capacity, _MAX_RECEIVE)
-        self._client.on_connect = self._on_connect
-        self._client.on_disconnect = self._on_disconnect
-        self._client.on_message = self._on_message
-        self._client.reconnect_delay_set(1, 30)
+        self._buffer = _Buffer(capacity)
+        self._sock: socket.socket | None = None
+        self._send_lock = threading.Lock()
+        self._last_sent = 0.0
+        self._session = 0
+        self._stopping = threading.Event()
+        self._reader: threading.Thread | None = None
 
     @property
     def endpoint(self) -> str:
@@ -179,41 +121,29 @@ class Subscriber:
 
     @property
     def connected(self) -> bool:
-        return self._connected.is_set()
+        return self._sock is not None
 
     @property
     def queued(self) -> int:
         return len(self._buffer)
 
     def __enter__(self) -> Subscriber:
-        try:
-            if self._broker.mqtt5:
-                self._client.connect(
-                    self._broker.host,
-                    self._broker.port,
-                    keepalive=30,
-                    clean_start=False,
-                    properties=self._connect_properties,
-                )
-            else:
-                self._client.connect(self._broker.host, self._broker.port, keepalive=30)
-        except OSError as exc:
-            raise BrokerError(
-                f"cannot connect to the MQTT broker at {self.endpoint}: {exc}"
-            ) from exc
-        self._client.loop_start()
-        if not self._connected.wait(self._timeout) or self._refused:
-            self._client.loop_stop()
-            why = self._refused or f"no answer within {self._timeout:.0f} s"
-            raise BrokerError(f"the MQTT broker at {self.endpoint} refused the session: {why}")
+        leftover = self._connect()
+        self._reader = threading.Thread(
+            target=self._read_forever, args=(leftover,), name="mqtt-reader", daemon=True
+        )
+        self._reader.start()
         return self
 
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        self._stopping.set()
         self._buffer.close()
-        self._client.disconnect()
-        self._client.loop_stop()
+        self._send(wire.DISCONNECT_PACKET)
+        self._close()
+        if self._reader is not None:
+            self._reader.join(10)
 
     def take(self, most: int, timeout: float) -> list[Inbound]:
         """Up to `most` messages; waits up to `timeout` seconds when none is there."""
@@ -221,51 +151,166 @@ class Subscriber:
 
     def ack(self, items: Sequence[Inbound]) -> int:
         """Acknowledge committed messages; those of an earlier connection are left to the
-        broker's redelivery (their mids may already name other messages). Returns how many."""
+        broker's redelivery (their packet ids may already name other messages)."""
         current = self._session
-        sent = 0
-        for item in items:
-            if item.qos > 0 and item.session == current:
-                self._client.ack(item.mid, item.qos)
-                sent += 1
-        return sent
+        ids = [i.mid for i in items if i.qos and i.session == current]
+        if ids:
+            self._send(wire.pubacks(ids))
+        return len(ids)
 
-    def _on_connect(
-        self, client: mqtt.Client, _u: object, _f: object, reason: Any, _p: object
-    ) -> None:
-        if reason.is_failure:
-            self._refused = str(reason)
-            self._connected.set()
-            log.error("MQTT broker at %s refused the connection: %s", self.endpoint, reason)
-            return
-        self._session += 1
-        # no_local: our own publishes (commands, the engine's availability) do not come back.
-        if self._broker.mqtt5:
-            client.subscribe(topics.SUBSCRIPTION, options=SubscribeOptions(qos=1, noLocal=True))
-        else:
-            client.subscribe(topics.SUBSCRIPTION, qos=1)
-        log.info(
-            "subscribed to %s at %s (connection %d)",
-            topics.SUBSCRIPTION,
-            self.endpoint,
-            self._session,
-        )
-        self._connected.set()
+    def _send(self, data: bytes) -> None:
+        with self._send_lock:
+            sock = self._sock
+            if sock is None:
+                return
+            try:
+                sock.sendall(data)
+                self._last_sent = time.monotonic()
+            except OSError as exc:
+                # The reader notices the broken connection too and reconnects; what was not
+                # acknowledged is redelivered on the new one.
+                log.debug("send to %s failed: %s", self.endpoint, exc)
 
-    def _on_disconnect(
-        self, _c: mqtt.Client, _u: object, _f: object, reason: Any, _p: object
-    ) -> None:
-        self._connected.clear()
-        log.warning("MQTT connection to %s lost (%s); reconnecting", self.endpoint, reason)
+    def _close(self) -> None:
+        with self._send_lock:
+            sock, self._sock = self._sock, None
+        if sock is not None:
+            try:
+                sock.close()
+            except OSError:
+                log.debug("closing the broker socket failed", exc_info=True)
 
-    def _on_message(self, _c: mqtt.Client, _u: object, message: mqtt.MQTTMessage) -> None:
-        self._buffer.put(
-            Inbound(
-                message.topic,
-                bytes(message.payload),
-                self._clock.now(),
-                message.mid,
-                message.qos,
-                self._session,
+    def _open_socket(self) -> socket.socket:
+        try:
+            sock = socket.create_connection(
+                (self._broker.host, self._broker.port), timeout=self._timeout
             )
-        )
+        except OSError as exc:
+            raise BrokerError(
+                f"cannot connect to the MQTT broker at {self.endpoint}: {exc}"
+            ) from exc
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if self._broker.tls:
+            sock = ssl.create_default_context().wrap_socket(sock, server_hostname=self._broker.host)
+        return sock
+
+    def _connect(self) -> bytes:
+        """Open the session; returns bytes that came after the CONNACK (queued messages)."""
+        sock = self._open_socket()
+        try:
+            data, session_present = self._handshake(sock)
+        except (OSError, BrokerError):
+            sock.close()
+            raise
+        sock.settimeout(_KEEPALIVE_S / 3)
+        self._session += 1
+        with self._send_lock:
+            self._sock = sock
+            self._last_sent = time.monotonic()
+        log.info(
+            "subscribed to %s at %s (connection %d, session present: %s)",
+            topics.SUBSCRIPTION, self.endpoint, self._session, session_present,
+        )  # fmt: skip
+        return data[_first_packet_end(data) :]
+
+    def _handshake(self, sock: socket.socket) -> tuple[bytes, bool]:
+        """CONNECT, wait for the CONNACK, SUBSCRIBE; the bytes read so far and whether the
+        broker still had our session."""
+        mqtt5 = self._broker.mqtt5
+        sock.sendall(
+            wire.connect_packet(
+                self._client_id, _KEEPALIVE_S, mqtt5=mqtt5,
+                session_expiry_s=self._expiry, receive_maximum=self._receive_maximum,
+                username=self._broker.username, password=self._broker.password,
+            )
+        )  # fmt: skip
+        data = b""
+        packets: list[wire.Packet] = []
+        while not packets:
+            chunk = sock.recv(_READ_CHUNK)
+            if not chunk:
+                raise BrokerError(f"the MQTT broker at {self.endpoint} closed the connection")
+            data += chunk
+            packets, _ = wire.parse_packets(data, mqtt5=mqtt5)
+        first, _, body, _, _ = packets[0]
+        refusal = wire.connack_refusal(body, mqtt5=mqtt5) if first == wire.CONNACK else "no CONNACK"
+        if refusal:
+            raise BrokerError(f"the MQTT broker at {self.endpoint} refused the session: {refusal}")
+        sock.sendall(wire.subscribe_packet(1, topics.SUBSCRIPTION, mqtt5=mqtt5))
+        return data, bool(body[0] & 1)
+
+    def _ping_if_due(self) -> None:
+        if time.monotonic() - self._last_sent > _KEEPALIVE_S / 2:
+            self._send(wire.PINGREQ)
+
+    def _read_forever(self, pending: bytes = b"") -> None:
+        delay = 1.0
+        while not self._stopping.is_set():
+            if self._sock is None:
+                try:
+                    pending = self._connect()
+                    delay = 1.0
+                except BrokerError as exc:
+                    log.warning("%s; retrying in %.0f s", exc, delay)
+                    self._stopping.wait(delay)
+                    delay = min(delay * 2, 30.0)
+                    continue
+            pending = self._pump(pending)
+
+    def _pump(self, pending: bytes) -> bytes:
+        """Handle what is buffered, then read once; returns the incomplete tail."""
+        mqtt5 = self._broker.mqtt5
+        packets, used = wire.parse_packets(pending, mqtt5=mqtt5)
+        if packets:
+            self._deliver(packets)
+        pending = pending[used:]
+        sock = self._sock
+        if sock is None:
+            return b""
+        try:
+            chunk = sock.recv(_READ_CHUNK)
+        except TimeoutError:
+            self._ping_if_due()
+            return pending
+        except OSError as exc:
+            chunk = b""
+            if not self._stopping.is_set():
+                log.warning("MQTT connection to %s broke: %s; reconnecting", self.endpoint, exc)
+        if not chunk:
+            if not self._stopping.is_set():
+                log.warning("MQTT connection to %s lost; reconnecting", self.endpoint)
+            self._close()
+            return b""
+        self._ping_if_due()
+        return pending + chunk
+
+    def _deliver(self, packets: list[wire.Packet]) -> None:
+        received_at = self._clock.now()  # one clock read per socket read, not per message
+        session = self._session
+        messages = []
+        for first, topic, body, packet_id, qos in packets:
+            kind = first & 0xF0
+            if kind == wire.PUBLISH:
+                messages.append(Inbound(topic, body, received_at, packet_id, qos, session))
+            elif kind == wire.SUBACK and not wire.suback_granted(body, mqtt5=self._broker.mqtt5):
+                log.error(
+                    "the MQTT broker at %s refused our subscription to %s",
+                    self.endpoint,
+                    topics.SUBSCRIPTION,
+                )
+            elif kind == wire.DISCONNECT:
+                log.warning("the MQTT broker at %s disconnected us (%s)", self.endpoint, body.hex())
+        if messages:
+            self._buffer.put_all(messages, self._ping_if_due)
+
+
+def _first_packet_end(data: bytes) -> int:
+    """Where the first (complete) packet in `data` ends."""
+    length, shift, cursor = 0, 0, 1
+    while True:
+        byte = data[cursor]
+        cursor += 1
+        length |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            return cursor + length
+        shift += 7

@@ -33,8 +33,14 @@ def test_run_serves_health_and_metrics_and_stops_cleanly(
         publish_all(
             engine_broker.port,
             [
-                (topics.reading("smoke", "SMK-1"), {"ts": ts, "seq": 1, "smoke_obs": 0.1, "alarm": False}),
-                (topics.reading("smoke", "NOBODY"), {"ts": ts, "seq": 1, "smoke_obs": 0.1, "alarm": False}),
+                (
+                    topics.reading("smoke", "SMK-1"),
+                    {"ts": ts, "seq": 1, "smoke_obs": 0.1, "alarm": False},
+                ),
+                (
+                    topics.reading("smoke", "NOBODY"),
+                    {"ts": ts, "seq": 1, "smoke_obs": 0.1, "alarm": False},
+                ),
             ],
         )
         deadline = time.monotonic() + 10
@@ -56,8 +62,11 @@ def test_run_serves_health_and_metrics_and_stops_cleanly(
 def test_run_on_an_unmigrated_database_says_what_to_do(empty_db: str, tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "firewatch.cli", "run"],
-        env={"FIREWATCH_DATABASE_URL": empty_db, "FIREWATCH_MQTT_URL": "mqtt://127.0.0.1:1883",
-             "PATH": "/usr/bin:/bin"},  # fmt: skip
+        env={
+            "FIREWATCH_DATABASE_URL": empty_db,
+            "FIREWATCH_MQTT_URL": "mqtt://127.0.0.1:1883",
+            "PATH": "/usr/bin:/bin",
+        },
         capture_output=True,
         text=True,
         timeout=60,
@@ -67,4 +76,6 @@ def test_run_on_an_unmigrated_database_says_what_to_do(empty_db: str, tmp_path: 
     assert result.returncode == 1
     assert "run `firewatch db migrate`" in result.stderr
     with psycopg.connect(empty_db) as conn:
-        assert conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").fetchone() == (0,)
+        assert conn.execute(
+            "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"
+        ).fetchone() == (0,)

@@ -1,0 +1,45 @@
+"""Load generation: N devices at R QoS 1 messages/s, steady or bursty, every PUBACK counted.
+
+`run_load(host, port, devices, rate, duration_s)` returns a `LoadReport`; `CountingDrain` is a
+subscriber that counts what the broker delivers; `private_mosquitto()` starts a broker without
+Mosquitto's queue limits for benchmarks and tests. See README.md beside this package.
+"""
+
+from simulators.load.broker import BrokerError, PrivateBroker, private_mosquitto
+from simulators.load.devices import (
+    DeviceListError,
+    LoadDevice,
+    devices_from_registry,
+    generate_devices,
+)
+from simulators.load.drain import CountingDrain, DrainError, DrainResult
+from simulators.load.payloads import message_type_for, payload
+from simulators.load.registry import registry_document
+from simulators.load.report import DeviceCount, LoadReport
+from simulators.load.runner import LoadError, LoadProgress, ensure_loopback, run_load
+from simulators.load.schedule import Burst, Schedule, ScheduleError
+
+__all__ = [
+    "BrokerError",
+    "Burst",
+    "CountingDrain",
+    "DeviceCount",
+    "DeviceListError",
+    "DrainError",
+    "DrainResult",
+    "LoadDevice",
+    "LoadError",
+    "LoadProgress",
+    "LoadReport",
+    "PrivateBroker",
+    "Schedule",
+    "ScheduleError",
+    "devices_from_registry",
+    "ensure_loopback",
+    "generate_devices",
+    "message_type_for",
+    "payload",
+    "private_mosquitto",
+    "registry_document",
+    "run_load",
+]
