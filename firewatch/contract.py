@@ -110,3 +110,12 @@ AVAILABILITY_VALUES: Final = frozenset({"online", "offline"})
 
 OFFLINE_AFTER_HEARTBEATS: Final = 3
 """A device silent for this many registered heartbeat intervals is offline."""
+
+
+class Level(StrEnum):
+    """Warning levels of notifications and risk (红橙黄蓝), most urgent first."""
+
+    RED = "red"  # 红: a fire, act now
+    ORANGE = "orange"  # 橙: a likely fire or an acute hazard
+    YELLOW = "yellow"  # 黄: a hazard to fix
+    BLUE = "blue"  # 蓝: for information, device trouble
