@@ -92,10 +92,11 @@ class IngestPipeline:
         while True:
             try:
                 self._handoff.put(work, timeout=1.0)
-                return
             except queue.Full:
                 if self._failure is not None:
                     return
+            else:
+                return
 
     def _commit_loop(self) -> None:
         try:
@@ -140,8 +141,6 @@ class IngestPipeline:
                     self._registry_conn = self._connect()
                 self.registry.refresh(self._registry_conn)
                 self._registry_conn.commit()
-                self._next_refresh = now + self._settings.registry_refresh_s
-                return
             except psycopg.OperationalError as exc:
                 self._registry_conn = None
                 if not required:
@@ -150,3 +149,6 @@ class IngestPipeline:
                     return
                 log.warning("registry not loaded yet, database unreachable: %s", exc)
                 time.sleep(self._settings.retry_max_s)
+            else:
+                self._next_refresh = now + self._settings.registry_refresh_s
+                return
