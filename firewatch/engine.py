@@ -14,6 +14,7 @@ from contextlib import ExitStack
 from datetime import timedelta
 
 import psycopg
+from psycopg_pool import ConnectionPool
 
 from firewatch import services
 from firewatch.api.app import create_app
@@ -100,7 +101,11 @@ def run_engine(
                 else f"not connected to {subscriber.endpoint}",
             }
 
-        stack.enter_context(ApiServer(create_app(health), config.api.bind))
+        pool = stack.enter_context(
+            ConnectionPool(url, min_size=1, max_size=config.database.pool_size, open=True)
+        )
+        admin = config.api.admin_token.get_secret_value() if config.api.admin_token else None
+        stack.enter_context(ApiServer(create_app(health, pool, admin), config.api.bind))
         if backend == "postgresql":
             threading.Thread(
                 target=_keep_partitions,

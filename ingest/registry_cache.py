@@ -24,9 +24,10 @@ SELECT (SELECT count(*) FROM device), (SELECT max(updated_at) FROM device),
 _DEVICES = """
 SELECT d.device_id, d.kind, d.venue_id, v.community, v.grid, v.station_id, d.heartbeat_s
 FROM device d JOIN venue v USING (venue_id)
+WHERE d.retired_at IS NULL AND v.retired_at IS NULL
 """
 
-_VENUES = "SELECT venue_id, community, grid, station_id FROM venue"
+_VENUES = "SELECT venue_id, community, grid, station_id FROM venue WHERE retired_at IS NULL"
 
 
 class RegistryCache:

@@ -1,19 +1,40 @@
-"""The HTTP application: `/healthz` and `/metrics` now; `/api/v1` grows with the stages."""
+"""The HTTP application: `/healthz`, `/metrics`, and the `/api/v1` resources."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import Annotated, Any
 
-from fastapi import FastAPI, Response
+from fastapi import Depends, FastAPI, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from psycopg_pool import ConnectionPool
+
+from firewatch.api import errors
+from firewatch.api.deps import principal
+from firewatch.api.middleware import AuditLog, BodyLimit
+from firewatch.api.routes import registry, rejected
+from firewatch.auth.users import Principal
 
 HealthCheck = Callable[[], Mapping[str, str]]
 """Each stage's state by name: "ok", or a short sentence saying what is wrong."""
 
+MAX_BODY_BYTES = 1 << 20
 
-def create_app(health: HealthCheck) -> FastAPI:
-    app = FastAPI(title="firewatch", version="1", openapi_url="/api/v1/openapi.json")
+
+def create_app(
+    health: HealthCheck, pool: ConnectionPool | None = None, admin_token: str | None = None
+) -> FastAPI:
+    app = FastAPI(
+        title="firewatch",
+        version="1",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+    )
+    app.state.pool = pool
+    app.state.admin_token = admin_token
+    errors.install(app)
 
     @app.get("/healthz")
     def healthz() -> Response:
@@ -28,4 +49,19 @@ def create_app(health: HealthCheck) -> FastAPI:
     def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
+    @app.get("/api/v1/me", tags=["auth"])
+    def me(who: Annotated[Principal, Depends(principal)]) -> dict[str, Any]:
+        return {
+            "user_id": who.user_id,
+            "role": who.role.value,
+            "communities": list(who.communities),
+            "station_id": who.station_id,
+            "department": who.department,
+        }
+
+    app.include_router(rejected.router)
+    app.include_router(registry.router)
+    # Outermost first: the size limit refuses before anything is read or recorded.
+    app.add_middleware(AuditLog, pool=pool)
+    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
     return app

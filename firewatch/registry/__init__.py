@@ -1,6 +1,6 @@
 """The registry of stations, venues and devices (CONTRACT.md section 2), and its import."""
 
-from firewatch.registry.importer import import_registry
+from firewatch.registry.importer import import_document, import_registry
 from firewatch.registry.phones import mask_phone
 from firewatch.registry.problems import Problem, RegistryImportError
 from firewatch.registry.records import Device, Station, Venue
@@ -14,6 +14,7 @@ __all__ = [
     "RegistryImportError",
     "Station",
     "Venue",
+    "import_document",
     "import_registry",
     "mask_phone",
 ]

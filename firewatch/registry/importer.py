@@ -8,9 +8,9 @@ from typing import Any
 
 import psycopg
 
-from firewatch.registry.parse import parse
-from firewatch.registry.problems import RegistryImportError, ordered
-from firewatch.registry.records import Kind
+from firewatch.registry.parse import parse, parse_json_text
+from firewatch.registry.problems import Problem, RegistryImportError, ordered
+from firewatch.registry.records import Batch, Kind
 from firewatch.registry.store import ImportReport, existing_ids, upsert
 from firewatch.registry.validate import Existing, outside_references, validate
 
@@ -23,6 +23,18 @@ def import_registry(paths: Sequence[Path | str], conn: psycopg.Connection[Any]) 
     caller already has a transaction open (it then becomes a savepoint of the caller's).
     """
     batch, problems = parse(paths)
+    return _check_and_write(batch, problems, conn)
+
+
+def import_document(name: str, text: str, conn: psycopg.Connection[Any]) -> ImportReport:
+    """The same, for a JSON document given as text (`name` is how problems refer to it)."""
+    batch, problems = parse_json_text(name, text)
+    return _check_and_write(batch, problems, conn)
+
+
+def _check_and_write(
+    batch: Batch, problems: list[Problem], conn: psycopg.Connection[Any]
+) -> ImportReport:
     with conn.transaction():
         wanted = outside_references(batch)
         existing = Existing(

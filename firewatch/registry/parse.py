@@ -97,6 +97,14 @@ def parse(paths: Sequence[Path | str]) -> tuple[Batch, list[Problem]]:
     return reading.batch(), reading.problems
 
 
+def parse_json_text(name: str, text: str) -> tuple[Batch, list[Problem]]:
+    """A registry JSON document that did not come from a file (the HTTP API's body)."""
+    reading = _Reading()
+    reading.files.append(name)
+    _parse_json(name, text, reading)
+    return reading.batch(), reading.problems
+
+
 def _expand(paths: Sequence[Path], reading: _Reading) -> list[Path]:
     files: list[Path] = []
     for path in paths:

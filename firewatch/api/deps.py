@@ -1,0 +1,51 @@
+"""Request dependencies: the database, the caller, and what the caller may do."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+import psycopg
+from fastapi import Depends, Request
+from psycopg_pool import ConnectionPool
+
+from firewatch.api.errors import ApiError
+from firewatch.auth.roles import Permission, allowed
+from firewatch.auth.users import Principal, authenticate
+
+
+def db(request: Request) -> Iterator[psycopg.Connection]:
+    pool: ConnectionPool | None = request.app.state.pool
+    if pool is None:
+        raise ApiError(503, "no_database", "the API has no database in this process")
+    with pool.connection() as conn:
+        yield conn
+
+
+Db = Annotated[psycopg.Connection, Depends(db)]
+
+
+def principal(request: Request, conn: Db) -> Principal:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise ApiError(401, "unauthenticated", "send Authorization: Bearer <token>")
+    who = authenticate(conn, token.strip(), request.app.state.admin_token)
+    if who is None:
+        raise ApiError(401, "unauthenticated", "the token is unknown or revoked")
+    request.state.principal = who  # the audit log records who made each write
+    return who
+
+
+def require(permission: Permission) -> Callable[..., Principal]:
+    def check(who: Annotated[Principal, Depends(principal)]) -> Principal:
+        if not allowed(who.role, permission):
+            raise ApiError(403, "forbidden", f"role {who.role} may not {permission}")
+        return who
+
+    return check
+
+
+def scope_filter(who: Principal) -> list[str] | None:
+    """The communities a query must be limited to; None: all of them."""
+    return list(who.communities) if who.communities else None

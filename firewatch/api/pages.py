@@ -1,0 +1,39 @@
+"""Cursor pagination: a page of rows and an opaque cursor that continues after its last row.
+
+>>> cursor = encode_cursor(("2026-11-29T08:00:00+00:00", 42))
+>>> decode_cursor(cursor)
+['2026-11-29T08:00:00+00:00', 42]
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from firewatch.api.errors import ApiError
+
+MAX_LIMIT = 500
+
+
+def encode_cursor(key: tuple[Any, ...]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(key, default=str).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> list[Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        key = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except ValueError:
+        raise ApiError(400, "bad_cursor", "the cursor is not one this API gave out") from None
+    if not isinstance(key, list):
+        raise ApiError(400, "bad_cursor", "the cursor is not one this API gave out")
+    return key
+
+
+def page(items: list[dict[str, Any]], limit: int, key_fields: tuple[str, ...]) -> dict[str, Any]:
+    """`items` holds up to limit + 1 rows: the extra one only says there is more."""
+    more = len(items) > limit
+    items = items[:limit]
+    next_cursor = encode_cursor(tuple(items[-1][f] for f in key_fields)) if more else None
+    return {"items": items, "next_cursor": next_cursor}

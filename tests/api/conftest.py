@@ -1,0 +1,59 @@
+"""A running API (real uvicorn, real database) with one user per role."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+import psycopg
+import pytest
+from psycopg_pool import ConnectionPool
+
+from firewatch.api.app import create_app
+from firewatch.api.server import ApiServer
+from firewatch.auth.roles import Role
+from firewatch.auth.users import create_user
+from tests.ingest.seed import seed_registry
+from tests.support.ports import free_port
+
+ADMIN_TOKEN = "bootstrap-admin-token-for-tests"
+
+
+@dataclass(frozen=True)
+class Api:
+    base: str
+    db_url: str
+    tokens: dict[str, str]
+
+    def client(self, who: str | None) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {self.tokens[who]}"} if who else {}
+        return httpx.Client(base_url=self.base, headers=headers, timeout=10)
+
+
+@pytest.fixture
+def api(fresh_db: str) -> Iterator[Api]:
+    seed_registry(fresh_db)  # community Xinhua: V-HOME, V-SHED, V-TOWER, V-SHOP
+    with psycopg.connect(fresh_db) as conn:
+        conn.execute(
+            "INSERT INTO venue (venue_id, name, venue_type, category, community, grid, address,"
+            " lat, lon, station_id) VALUES ('V-OTHER', 'Other shop', 'small_shop', 2, 'Riverside',"
+            " 'G-09', 'No. 9 Road', 31.24, 121.48, 'MS-1')"
+        )
+        conn.execute(
+            "INSERT INTO device (device_id, kind, venue_id, heartbeat_s)"
+            " VALUES ('SMK-OTHER', 'smoke', 'V-OTHER', 60)"
+        )
+        tokens = {role.value: create_user(conn, f"u-{role.value}", role) for role in Role}
+        tokens["operator-xinhua"] = create_user(conn, "op-xinhua", Role.OPERATOR, ["Xinhua"])
+        tokens["station-xinhua"] = create_user(
+            conn, "st-xinhua", Role.STATION, ["Xinhua"], station_id="MS-1"
+        )
+    tokens["bootstrap"] = ADMIN_TOKEN
+    pool = ConnectionPool(fresh_db, min_size=1, max_size=4, open=True)
+    bind = f"127.0.0.1:{free_port()}"
+    try:
+        with ApiServer(create_app(lambda: {"api": "ok"}, pool, ADMIN_TOKEN), bind):
+            yield Api(f"http://{bind}", fresh_db, tokens)
+    finally:
+        pool.close()
