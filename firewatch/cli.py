@@ -76,9 +76,13 @@ def _run(args: argparse.Namespace, config: Config) -> int:
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
+    if args.partition:
+        config = config.model_copy(
+            update={"engine": config.engine.model_copy(update={"partition": args.partition})}
+        )
     try:
         run_engine(config, SystemClock(), stop)
-    except SchemaMissingError as exc:
+    except (SchemaMissingError, ConfigError) as exc:
         log.error("%s", exc)
         return 1
     return 0
@@ -125,6 +129,9 @@ def _parser() -> argparse.ArgumentParser:
     admin_cli.add_commands(commands)
 
     run_cmd = commands.add_parser("run", help="the engine, until SIGTERM or Ctrl-C")
+    run_cmd.add_argument(
+        "--partition", metavar="K/N", help="own the K-th of N shares of the venues (engine.partition)"
+    )
     run_cmd.set_defaults(handler=_run)
 
     demo_cmd = commands.add_parser(

@@ -142,6 +142,17 @@ class IngestConfig(_Section):
     )
 
 
+class EngineConfig(_Section):
+    partition: str = Field(
+        default="1/1",
+        pattern=r"^[1-9][0-9]*/[1-9][0-9]*$",
+        description="K/N: this instance owns the K-th of N shares of the venues",
+    )
+    partition_key: str = Field(
+        default="venue", pattern=r"^(venue|community)$", description="what is hashed into shares"
+    )
+
+
 class GeneralConfig(_Section):
     timezone: str = Field(default="Asia/Shanghai", description="IANA zone for time-of-day rules")
     data_dir: Path | None = Field(
@@ -166,6 +177,7 @@ class Config(_Section):
     api: ApiConfig = ApiConfig()
     notify: NotifyConfig = NotifyConfig()
     ingest: IngestConfig = IngestConfig()
+    engine: EngineConfig = EngineConfig()
 
 
 def _env_overrides(environ: Mapping[str, str]) -> tuple[dict[str, dict[str, str]], dict[str, str]]:

@@ -16,13 +16,14 @@ from datetime import timedelta
 import psycopg
 from psycopg_pool import ConnectionPool
 
-from firewatch import services
+from firewatch import services, topics
 from firewatch.api.app import create_app
 from firewatch.api.server import ApiServer
 from firewatch.clock import Clock
-from firewatch.config import Config
+from firewatch.config import Config, ConfigError
 from firewatch.db.partitions import ensure_reading_partitions
 from ingest.decode import DecodeLimits
+from ingest.partition import Partition, PartitionError, PartitionKey
 from ingest.pipeline import IngestPipeline, IngestSettings
 from ingest.stream import Consumer
 from ingest.subscribe import Subscriber
@@ -79,17 +80,26 @@ def run_engine(
             batch_max_age_s=config.ingest.batch_max_age_ms / 1000,
             limits=DecodeLimits(config.ingest.max_future_s, config.ingest.max_age_s),
         )
+        try:
+            partition = Partition.parse(
+                config.engine.partition, PartitionKey(config.engine.partition_key)
+            )
+        except PartitionError as exc:
+            raise ConfigError(f"engine.partition: {exc}") from None
+        # Each partition is its own MQTT session, so that each gets (and acknowledges) its own copy.
+        client_id = config.mqtt.client_id + ("" if partition.everything else f"-{partition.name}")
         subscriber = stack.enter_context(
             Subscriber(
                 broker,
-                config.mqtt.client_id,
+                client_id,
                 clock,
                 session_expiry_s=config.mqtt.session_expiry_s,
                 capacity=config.ingest.queue_size,
+                announce=topics.engine_availability(partition.name),
             )
         )
         pipeline = IngestPipeline(
-            subscriber, lambda: psycopg.connect(url), clock, settings, consumers
+            subscriber, lambda: psycopg.connect(url), clock, settings, consumers, partition
         )
         ingest_thread = threading.Thread(target=pipeline.run, args=(stop,), name="ingest")
 
@@ -114,7 +124,10 @@ def run_engine(
                 daemon=True,
             ).start()
         ingest_thread.start()
-        log.info("engine running (store backend %s); stop with Ctrl-C or SIGTERM", backend)
+        log.info(
+            "engine running (store backend %s, partition %s by %s); stop with Ctrl-C or SIGTERM",
+            backend, partition.name, partition.key,
+        )  # fmt: skip
         if ready is not None:
             ready.set()
         ingest_thread.join()

@@ -68,7 +68,9 @@ class Committer:
         self._next_liveness = 0.0
         self.committed_batches = 0
 
-    def commit(self, inbound: list[Inbound], outcomes: list[Outcome]) -> None:
+    def commit(self, inbound: list[Inbound], outcomes: list[Outcome | None]) -> None:
+        """Store a batch (None: another partition's message, acknowledged only), acknowledge
+        every message of it, hand on what is new."""
         started = self._clock.monotonic()
         result = self._write_with_retry(inbound, outcomes)
         metrics.COMMIT_SECONDS.observe(self._clock.monotonic() - started)
@@ -127,7 +129,9 @@ class Committer:
                 log.debug("closing a broken connection failed", exc_info=True)
         self._conn, self._writer = None, None
 
-    def _write_with_retry(self, inbound: list[Inbound], outcomes: list[Outcome]) -> WriteResult:
+    def _write_with_retry(
+        self, inbound: list[Inbound], outcomes: list[Outcome | None]
+    ) -> WriteResult:
         delay = self._settings.retry_initial_s
         while True:
             try:
@@ -152,9 +156,9 @@ class Committer:
                 time.sleep(delay)
                 delay = min(delay * 2, self._settings.retry_max_s)
 
-    def _write(self, outcomes: Sequence[Outcome]) -> WriteResult:
+    def _write(self, outcomes: Sequence[Outcome | None]) -> WriteResult:
         writer, _ = self._ensure_connection()
-        decoded = [o for o in outcomes if not isinstance(o, Rejected)]
+        decoded = [o for o in outcomes if o is not None and not isinstance(o, Rejected)]
         rejected = [o for o in outcomes if isinstance(o, Rejected) and o.reason not in _OURS]
         now = self._clock.monotonic()
         # An availability change (a Last Will) is news for the control room: write it at once.
@@ -164,7 +168,9 @@ class Committer:
             self._next_liveness = now + self._settings.liveness_flush_s
         return result
 
-    def _write_one_by_one(self, inbound: list[Inbound], outcomes: list[Outcome]) -> WriteResult:
+    def _write_one_by_one(
+        self, inbound: list[Inbound], outcomes: list[Outcome | None]
+    ) -> WriteResult:
         """Each message in its own transaction; one the store refuses is kept as rejected."""
         parts = []
         for item, outcome in zip(inbound, outcomes, strict=True):

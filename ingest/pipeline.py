@@ -23,6 +23,7 @@ from firewatch.clock import Clock
 from ingest import metrics
 from ingest.committer import Committer, Connect, IngestSettings, Outcome
 from ingest.decode import decode
+from ingest.partition import Partition
 from ingest.registry_cache import RegistryCache
 from ingest.stream import Consumer
 from ingest.subscribe import Inbound, Subscriber
@@ -31,7 +32,7 @@ __all__ = ["IngestPipeline", "IngestSettings"]
 
 log = logging.getLogger("firewatch.ingest")
 
-_Work = tuple[list[Inbound], list[Outcome]] | None
+_Work = tuple[list[Inbound], list[Outcome | None]] | None
 
 
 class IngestPipeline:
@@ -42,7 +43,9 @@ class IngestPipeline:
         clock: Clock,
         settings: IngestSettings,
         consumers: Sequence[Consumer] = (),
+        partition: Partition = Partition(0, 1),
     ) -> None:
+        self._partition = partition
         self._subscriber = subscriber
         self._connect = connect
         self._clock = clock
@@ -84,7 +87,12 @@ class IngestPipeline:
         metrics.RECEIVED.inc(len(inbound))
         metrics.QUEUE_DEPTH.set(self._subscriber.queued + len(inbound))
         limits, registry = self._settings.limits, self.registry
-        outcomes = [decode(i.topic, i.payload, i.received_at, registry, limits) for i in inbound]
+        outcomes: list[Outcome | None] = [
+            decode(i.topic, i.payload, i.received_at, registry, limits) for i in inbound
+        ]
+        if not self._partition.everything:
+            owns = self._partition.owns
+            outcomes = [o if o is not None and owns(o) else None for o in outcomes]
         self._put((inbound, outcomes))
 
     def _put(self, work: _Work) -> None:

@@ -100,7 +100,11 @@ class Subscriber:
         session_expiry_s: int,
         capacity: int,
         connect_timeout_s: float = 10.0,
+        announce: str | None = None,
     ) -> None:
+        """`announce`: a topic on which the engine says `online` (retained) once subscribed,
+        and the broker says `offline` for it (its Last Will) if the engine vanishes."""
+        self._announce = announce
         self._broker = broker
         self._client_id = client_id
         self._clock = clock
@@ -140,6 +144,10 @@ class Subscriber:
     ) -> None:
         self._stopping.set()
         self._buffer.close()
+        if self._announce:
+            # A clean stop discards the Last Will, so say it ourselves.
+            self._send(wire.publish_packet(self._announce, b"offline", 3, mqtt5=self._broker.mqtt5,
+                                           retain=True))  # fmt: skip
         self._send(wire.DISCONNECT_PACKET)
         self._close()
         if self._reader is not None:
@@ -222,6 +230,7 @@ class Subscriber:
                 self._client_id, _KEEPALIVE_S, mqtt5=mqtt5,
                 session_expiry_s=self._expiry, receive_maximum=self._receive_maximum,
                 username=self._broker.username, password=self._broker.password,
+                will=(self._announce, b"offline") if self._announce else None,
             )
         )  # fmt: skip
         data = b""
@@ -237,6 +246,8 @@ class Subscriber:
         if refusal:
             raise BrokerError(f"the MQTT broker at {self.endpoint} refused the session: {refusal}")
         sock.sendall(wire.subscribe_packet(1, topics.SUBSCRIPTION, mqtt5=mqtt5))
+        if self._announce:
+            sock.sendall(wire.publish_packet(self._announce, b"online", 2, mqtt5=mqtt5, retain=True))
         return data, bool(body[0] & 1)
 
     def _ping_if_due(self) -> None:

@@ -64,9 +64,13 @@ def connect_packet(
     receive_maximum: int = 65535,
     username: str | None = None,
     password: str | None = None,
+    will: tuple[str, bytes] | None = None,
 ) -> bytes:
-    """CONNECT for a persistent session: clean start (clean session) off."""
+    """CONNECT for a persistent session: clean start (clean session) off; `will` is a
+    (topic, payload) the broker publishes, retained at QoS 1, if we vanish."""
     flags = (0x80 if username is not None else 0) | (0x40 if password is not None else 0)
+    if will is not None:
+        flags |= 0x04 | 0x08 | 0x20  # will, will QoS 1, will retain
     header = _string("MQTT") + bytes([5 if mqtt5 else 4, flags]) + struct.pack("!H", keepalive_s)
     if mqtt5:
         props = (
@@ -77,6 +81,8 @@ def connect_packet(
         )
         header += varint(len(props)) + props
     payload = _string(client_id)
+    if will is not None:
+        payload += (b"\x00" if mqtt5 else b"") + _string(will[0]) + _string(will[1])
     if username is not None:
         payload += _string(username)
     if password is not None:
@@ -94,10 +100,12 @@ def subscribe_packet(packet_id: int, topic_filter: str, *, mqtt5: bool) -> bytes
     return _packet(SUBSCRIBE, body)
 
 
-def publish_packet(topic: str, payload: bytes, packet_id: int, *, mqtt5: bool) -> bytes:
+def publish_packet(
+    topic: str, payload: bytes, packet_id: int, *, mqtt5: bool, retain: bool = False
+) -> bytes:
     """A QoS 1 PUBLISH (for tests and the engine's own few publications)."""
     body = _string(topic) + struct.pack("!H", packet_id) + (b"\x00" if mqtt5 else b"") + payload
-    return _packet(PUBLISH | 0x02, body)
+    return _packet(PUBLISH | 0x02 | (0x01 if retain else 0), body)
 
 
 def pubacks(packet_ids: list[int]) -> bytes:

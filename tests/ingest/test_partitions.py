@@ -1,0 +1,77 @@
+"""Two engine instances split the venues between them: every message stored exactly once, each
+venue wholly in one partition; each instance announces itself with a retained availability."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+
+from firewatch import topics
+from firewatch.clock import SystemClock
+from firewatch.registry import import_registry
+from firewatch.services import BrokerAddress
+from ingest.decode import DecodeLimits
+from ingest.partition import Partition
+from ingest.pipeline import IngestPipeline, IngestSettings
+from ingest.stream import Collector
+from ingest.subscribe import Subscriber
+from simulators import registry_files, subdistrict
+from tests.ingest.publish import publish_all
+from tests.support.mosquitto import PrivateMosquitto
+from tests.support.mqtt import MqttTestClient
+
+
+def test_two_partitions_store_everything_once(
+    fresh_db: str, engine_broker: PrivateMosquitto, tmp_path: Path
+) -> None:
+    world = subdistrict.generate(1)
+    registry_files.write(world, tmp_path)
+    with psycopg.connect(fresh_db) as conn:
+        import_registry([tmp_path / registry_files.JSON_NAME], conn)
+    smoke = [d for d in world.devices if d.kind == "smoke"][:300]
+    broker = BrokerAddress("127.0.0.1", engine_broker.port, None, None, tls=False)
+    clock, stop, run = SystemClock(), threading.Event(), secrets.token_hex(3)
+    instances = []
+    with MqttTestClient("127.0.0.1", engine_broker.port, client_id=f"watch-{run}") as watcher:
+        watcher.subscribe(f"{topics.PREFIX}/engine/+/availability")
+        for spec in ("1/2", "2/2"):
+            partition = Partition.parse(spec)
+            sub = Subscriber(broker, f"fw-{run}-{partition.name}", clock, session_expiry_s=600,
+                             capacity=10_000, announce=topics.engine_availability(partition.name))  # fmt: skip
+            sub.__enter__()
+            collector = Collector()
+            pipeline = IngestPipeline(
+                sub, lambda: psycopg.connect(fresh_db), clock,
+                IngestSettings(500, 0.05, DecodeLimits(300, 86400)), [collector], partition,
+            )  # fmt: skip
+            thread = threading.Thread(target=pipeline.run, args=(stop,))
+            thread.start()
+            instances.append((sub, collector, thread))
+        online = {watcher.receive().payload for _ in range(2)}
+        now_ms = int(datetime.now(UTC).timestamp() * 1000)
+        messages = [
+            (topics.reading("smoke", d.device_id),
+             f'{{"ts":{now_ms},"seq":1,"smoke_obs":0.1,"alarm":false}}'.encode())
+            for d in smoke
+        ]  # fmt: skip
+        publish_all(engine_broker.port, messages)
+        deadline = time.monotonic() + 20
+        while sum(len(c.records) for _, c, _ in instances) < len(smoke):
+            assert time.monotonic() < deadline, "not every message was stored in time"
+            time.sleep(0.05)
+        stop.set()
+        for sub, _, thread in instances:
+            thread.join(10)
+            sub.__exit__(None, None, None)
+        offline = {watcher.receive().payload for _ in range(2)}
+    shares = [{r.venue_id for r in c.records} for _, c, _ in instances]
+    with psycopg.connect(fresh_db) as conn:
+        stored = conn.execute("SELECT count(*), count(DISTINCT device_id) FROM reading").fetchone()
+    assert stored == (len(smoke), len(smoke)), "each message stored once, by one instance"
+    assert all(shares) and not shares[0] & shares[1], "each venue belongs to one partition"
+    assert online == {b"online"} and offline == {b"offline"}
