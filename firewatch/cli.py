@@ -130,7 +130,9 @@ def _parser() -> argparse.ArgumentParser:
 
     run_cmd = commands.add_parser("run", help="the engine, until SIGTERM or Ctrl-C")
     run_cmd.add_argument(
-        "--partition", metavar="K/N", help="own the K-th of N shares of the venues (engine.partition)"
+        "--partition",
+        metavar="K/N",
+        help="own the K-th of N shares of the venues (engine.partition)",
     )
     run_cmd.set_defaults(handler=_run)
 

@@ -32,18 +32,20 @@ __all__ = ["IngestPipeline", "IngestSettings"]
 
 log = logging.getLogger("firewatch.ingest")
 
+EVERYTHING = Partition(0, 1)
+
 _Work = tuple[list[Inbound], list[Outcome | None]] | None
 
 
 class IngestPipeline:
-    def __init__(
+    def __init__(  # noqa: PLR0917  # the stage's parts, each named at every call site
         self,
         subscriber: Subscriber,
         connect: Connect,
         clock: Clock,
         settings: IngestSettings,
         consumers: Sequence[Consumer] = (),
-        partition: Partition = Partition(0, 1),
+        partition: Partition = EVERYTHING,
     ) -> None:
         self._partition = partition
         self._subscriber = subscriber

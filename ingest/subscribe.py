@@ -247,7 +247,9 @@ class Subscriber:
             raise BrokerError(f"the MQTT broker at {self.endpoint} refused the session: {refusal}")
         sock.sendall(wire.subscribe_packet(1, topics.SUBSCRIPTION, mqtt5=mqtt5))
         if self._announce:
-            sock.sendall(wire.publish_packet(self._announce, b"online", 2, mqtt5=mqtt5, retain=True))
+            sock.sendall(
+                wire.publish_packet(self._announce, b"online", 2, mqtt5=mqtt5, retain=True)
+            )
         return data, bool(body[0] & 1)
 
     def _ping_if_due(self) -> None:
