@@ -49,3 +49,23 @@ class ManualClock:
         self._now += timedelta(seconds=seconds)
         self._mono += seconds
         return self._now
+
+
+class ScaledClock:
+    """Wall time running `speed` times faster from `start`, for the demo's scripted day:
+    the simulators' device timestamps and the engine's clock then agree. `monotonic` stays
+    real, so batch ages, retries and time-outs behave as they do in production."""
+
+    def __init__(self, real: Clock, speed: float, start: datetime) -> None:
+        self._real = real
+        self._speed = speed
+        self._start = start
+        self._origin = real.monotonic()
+
+    def now(self) -> datetime:
+        return self._start + timedelta(
+            seconds=(self._real.monotonic() - self._origin) * self._speed
+        )
+
+    def monotonic(self) -> float:
+        return self._real.monotonic()
