@@ -121,12 +121,14 @@ def _parser() -> argparse.ArgumentParser:
     importer.add_argument("files", nargs="+", metavar="FILE", help="JSON, CSV files or a folder")
     registry_cmd.set_defaults(handler=_registry_import)
 
+    from cases import cli as cases_cli
     from firewatch import admin_cli
     from simulators import cli as simulators_cli
     from simulators.load import cli as load_cli
 
     load_cli.add_commands(simulators_cli.add_commands(commands))
     admin_cli.add_commands(commands)
+    cases_cli.add_commands(commands)
 
     run_cmd = commands.add_parser("run", help="the engine, until SIGTERM or Ctrl-C")
     run_cmd.add_argument(

@@ -153,6 +153,30 @@ class EngineConfig(_Section):
     )
 
 
+class CasesConfig(_Section):
+    departments: tuple[str, ...] = Field(
+        default=(
+            "police_station",
+            "market_supervision",
+            "law_enforcement",
+            "construction_centre",
+            "housing_office",
+            "fire_rescue",
+        ),
+        min_length=1,
+        description="departments a case can be dispatched to for joint handling",
+    )
+    immediate_hours: Annotated[int, Field(ge=1, le=72)] = 24
+    deadline_days: dict[str, Annotated[int, Field(ge=1, le=365)]] = Field(
+        default_factory=dict, description="days to fix, per hazard; others: default_days"
+    )
+    default_days: Annotated[int, Field(ge=1, le=365)] = 7
+    recurrence_days: Annotated[int, Field(ge=1, le=730)] = 90
+    overdue_listing_days: Annotated[int, Field(ge=1, le=365)] = 30
+    due_soon_hours: Annotated[int, Field(ge=0, le=168)] = 24
+    reminder_every_hours: Annotated[int, Field(ge=1, le=720)] = 24
+
+
 class GeneralConfig(_Section):
     timezone: str = Field(default="Asia/Shanghai", description="IANA zone for time-of-day rules")
     data_dir: Path | None = Field(
@@ -178,6 +202,7 @@ class Config(_Section):
     notify: NotifyConfig = NotifyConfig()
     ingest: IngestConfig = IngestConfig()
     engine: EngineConfig = EngineConfig()
+    cases: CasesConfig = CasesConfig()
 
 
 def _env_overrides(environ: Mapping[str, str]) -> tuple[dict[str, dict[str, str]], dict[str, str]]:

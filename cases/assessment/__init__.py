@@ -1,0 +1,29 @@
+"""The monthly assessment (考核) per community and department: facts -> compute -> render."""
+
+from __future__ import annotations
+
+import psycopg
+
+from cases.assessment.compute import Assessment, CommunityRow, DepartmentRow, compute
+from cases.assessment.facts import Facts, Month, collect
+from cases.assessment.html import render_html
+from cases.assessment.text import render_csv, render_table
+from cases.settings import CasesSettings
+
+__all__ = [
+    "Assessment",
+    "CommunityRow",
+    "DepartmentRow",
+    "Facts",
+    "Month",
+    "assess",
+    "compute",
+    "render_csv",
+    "render_html",
+    "render_table",
+]
+
+
+def assess(conn: psycopg.Connection, month: Month, settings: CasesSettings) -> Assessment:
+    """The assessment of `month` from the store."""
+    return compute(collect(conn, month, settings.zone, settings.departments))
