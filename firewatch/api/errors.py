@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -29,6 +30,13 @@ def install(app: FastAPI) -> None:
     async def http_error(_request: Request, exc: HTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code)
+
+    @app.exception_handler(psycopg.errors.DataError)
+    async def bad_value(_request: Request, exc: psycopg.errors.DataError) -> JSONResponse:
+        # A value the database cannot hold (a NUL byte, an impossible date) is the caller's
+        # mistake, not ours.
+        message = exc.diag.message_primary or "a value in the request cannot be stored or compared"
+        return JSONResponse(error_body("invalid_request", message), status_code=400)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -132,3 +132,10 @@ def test_oversized_bodies_are_refused(api: Api) -> None:
 def test_the_bootstrap_admin_token_works(api: Api) -> None:
     with api.client("bootstrap") as client:
         assert client.get("/api/v1/me").json()["role"] == "admin"
+
+
+def test_a_nul_byte_in_a_query_is_the_callers_mistake(api: Api) -> None:
+    with api.client("admin") as client:
+        response = client.get("/api/v1/rejected", params={"reason": "x\x00y"})
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_request"
