@@ -123,12 +123,16 @@ def _parser() -> argparse.ArgumentParser:
 
     from cases import cli as cases_cli
     from firewatch import admin_cli
+    from models import cli as models_cli
+    from rules import cli as rules_cli
     from simulators import cli as simulators_cli
     from simulators.load import cli as load_cli
 
     load_cli.add_commands(simulators_cli.add_commands(commands))
     admin_cli.add_commands(commands)
     cases_cli.add_commands(commands)
+    models_cli.add_commands(commands)
+    rules_cli.add_commands(commands)
 
     run_cmd = commands.add_parser("run", help="the engine, until SIGTERM or Ctrl-C")
     run_cmd.add_argument(

@@ -153,6 +153,16 @@ class EngineConfig(_Section):
     )
 
 
+class RulesConfig(_Section):
+    dir: Path | None = Field(
+        default=None, description="rules directory; unset: the shipped library"
+    )
+    reload_s: Annotated[float, Field(ge=0.1, le=3600)] = Field(
+        default=2.0, description="how often the rules directory is checked for changes"
+    )
+    registry_refresh_s: Annotated[float, Field(ge=1, le=3600)] = 30.0
+
+
 class CasesConfig(_Section):
     departments: tuple[str, ...] = Field(
         default=(
@@ -203,6 +213,7 @@ class Config(_Section):
     ingest: IngestConfig = IngestConfig()
     engine: EngineConfig = EngineConfig()
     cases: CasesConfig = CasesConfig()
+    rules: RulesConfig = RulesConfig()
 
 
 def _env_overrides(environ: Mapping[str, str]) -> tuple[dict[str, dict[str, str]], dict[str, str]]:

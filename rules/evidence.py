@@ -38,6 +38,9 @@ class ReadingRef:
     seq: int
     field: str  # e.g. "temp_c", or "event" for a device event
     value: float | str | bool | None
+    table: str = "reading"
+    """Where it is stored: reading, device_event, device_status, device_availability or
+    venue_scan (whose `device_id` is then the venue's id and `field` is `items.<item>`)."""
 
 
 @dataclass(frozen=True, slots=True)
