@@ -22,6 +22,7 @@ from firewatch.api.server import ApiServer
 from firewatch.clock import Clock
 from firewatch.config import Config, ConfigError
 from firewatch.db.partitions import ensure_reading_partitions
+from firewatch.stages import start_stages
 from ingest.decode import DecodeLimits
 from ingest.partition import Partition, PartitionError, PartitionKey
 from ingest.pipeline import IngestPipeline, IngestSettings
@@ -98,8 +99,14 @@ def run_engine(
                 announce=topics.engine_availability(partition.name),
             )
         )
+        stages = start_stages(config, url, clock, stack, stop)
         pipeline = IngestPipeline(
-            subscriber, lambda: psycopg.connect(url), clock, settings, consumers, partition
+            subscriber,
+            lambda: psycopg.connect(url),
+            clock,
+            settings,
+            [*stages.consumers, *consumers],
+            partition,
         )
         ingest_thread = threading.Thread(target=pipeline.run, args=(stop,), name="ingest")
 
@@ -109,6 +116,7 @@ def run_engine(
                 "broker": "ok"
                 if subscriber.connected
                 else f"not connected to {subscriber.endpoint}",
+                **{name: check() for name, check in stages.health.items()},
             }
 
         pool = stack.enter_context(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any, Final
@@ -162,15 +162,33 @@ def _reason_json(score: RiskScore) -> str:
 
 
 class ScoreWriter:
-    """A `RiskSink` that appends scores to `risk_score` with one COPY per call."""
+    """A `RiskSink` that appends scores to `risk_score` with one COPY per call.
 
-    def __init__(self, conn: psycopg.Connection) -> None:
-        self._conn = conn
+    Given a connection it uses it; given a connect function it (re)connects as needed, and
+    while the database is away it drops scores with a warning: they are derived data, the
+    readings they come from are stored, and the stream must not wait for them.
+    """
+
+    def __init__(self, conn: psycopg.Connection | Callable[[], psycopg.Connection]) -> None:
+        self._connect = conn if callable(conn) else None
+        self._conn: psycopg.Connection | None = None if callable(conn) else conn
 
     def write(self, scores: Sequence[RiskScore]) -> None:
         if not scores:
             return
-        with self._conn.transaction(), self._conn.cursor() as cur, cur.copy(
+        try:
+            if self._conn is None or self._conn.closed:
+                assert self._connect is not None
+                self._conn = self._connect()
+            self._copy(self._conn, scores)
+        except psycopg.OperationalError as exc:
+            if self._connect is None:
+                raise
+            log.warning("%d risk scores not stored, database unreachable: %s", len(scores), exc)
+            self._conn = None
+
+    def _copy(self, conn: psycopg.Connection, scores: Sequence[RiskScore]) -> None:
+        with conn.transaction(), conn.cursor() as cur, cur.copy(
             "COPY risk_score (at, scope, subject_id, venue_id, community, score, level, basis,"
             " reasons) FROM STDIN"
         ) as copy:  # fmt: skip

@@ -28,7 +28,10 @@ def test_run_serves_health_and_metrics_and_stops_cleanly(
         engine.start()
         base = f"http://127.0.0.1:{engine.api_port}"
         health = httpx.get(f"{base}/healthz").json()
-        assert health == {"status": "ok", "stages": {"ingest": "ok", "broker": "ok"}}
+        assert health == {
+            "status": "ok",
+            "stages": {"ingest": "ok", "broker": "ok", "rules": "ok"},
+        }
         ts = int(datetime.now(UTC).timestamp() * 1000)
         publish_all(
             engine_broker.port,
