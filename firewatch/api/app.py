@@ -13,8 +13,9 @@ from psycopg_pool import ConnectionPool
 from firewatch.api import errors
 from firewatch.api.deps import principal
 from firewatch.api.middleware import AuditLog, BodyLimit
-from firewatch.api.routes import registry, rejected
+from firewatch.api.routes import cases, registry, rejected
 from firewatch.auth.users import Principal
+from firewatch.config import Config
 
 HealthCheck = Callable[[], Mapping[str, str]]
 """Each stage's state by name: "ok", or a short sentence saying what is wrong."""
@@ -23,7 +24,10 @@ MAX_BODY_BYTES = 1 << 20
 
 
 def create_app(
-    health: HealthCheck, pool: ConnectionPool | None = None, admin_token: str | None = None
+    health: HealthCheck,
+    pool: ConnectionPool | None = None,
+    admin_token: str | None = None,
+    config: Config | None = None,
 ) -> FastAPI:
     app = FastAPI(
         title="firewatch",
@@ -34,6 +38,7 @@ def create_app(
     )
     app.state.pool = pool
     app.state.admin_token = admin_token
+    app.state.config = config or Config()
     errors.install(app)
 
     @app.get("/healthz")
@@ -59,7 +64,9 @@ def create_app(
             "department": who.department,
         }
 
+    # Specific resources before the registry's `/{kind}` routes, which would shadow them.
     app.include_router(rejected.router)
+    app.include_router(cases.router)
     app.include_router(registry.router)
     # Outermost first: the size limit refuses before anything is read or recorded.
     app.add_middleware(AuditLog, pool=pool)

@@ -1,0 +1,74 @@
+"""Hazard cases through the API: scope, history, moves by role, and conflicts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import psycopg
+import pytest
+
+from cases import SYSTEM, CasesSettings, Finding, Kind, Source, open_case
+from tests.api.conftest import Api
+
+
+def _open(api: Api, venue_id: str, hazard: str) -> str:
+    finding = Finding(
+        venue_id, hazard, Kind.HAZARD, Source.SCAN, f"test:{venue_id}:{hazard}",
+        datetime.now(UTC), SYSTEM, f"{hazard} at {venue_id}",
+    )  # fmt: skip
+    with psycopg.connect(api.db_url) as conn:
+        return open_case(conn, finding, datetime.now(UTC), CasesSettings()).case_id
+
+
+@pytest.fixture
+def two_cases(api: Api) -> tuple[str, str]:
+    return _open(api, "V-SHOP", "exits_unlocked"), _open(api, "V-OTHER", "gas_safe")
+
+
+def test_cases_are_listed_within_the_callers_communities(
+    api: Api, two_cases: tuple[str, str]
+) -> None:
+    mine, theirs = two_cases
+    with api.client("operator-xinhua") as client:
+        listed = [c["case_id"] for c in client.get("/api/v1/cases").json()["items"]]
+        hidden = client.get(f"/api/v1/cases/{theirs}")
+        shown = client.get(f"/api/v1/cases/{mine}").json()
+    with api.client("viewer") as client:
+        everything = {c["case_id"] for c in client.get("/api/v1/cases").json()["items"]}
+    assert listed == [mine]
+    assert hidden.status_code == 404
+    assert shown["venue_id"] == "V-SHOP" and shown["history"], "a case comes with its history"
+    assert everything == {mine, theirs}
+
+
+def test_moves_follow_the_roles_and_a_stale_view_conflicts(
+    api: Api, two_cases: tuple[str, str]
+) -> None:
+    case_id = two_cases[0]
+    with api.client("operator") as client:
+        case = client.get(f"/api/v1/cases/{case_id}").json()
+    with api.client("viewer") as client:
+        refused = client.post(f"/api/v1/cases/{case_id}/move", json={"to": "registered"})
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
+    with api.client("operator") as client:
+        first = client.post(
+            f"/api/v1/cases/{case_id}/move",
+            json={"to": "cancelled", "note": "duplicate report",
+                  "expected_version": case["version"]},
+        )  # fmt: skip
+        stale = client.post(
+            f"/api/v1/cases/{case_id}/move",
+            json={"to": "cancelled", "expected_version": case["version"]},
+        )
+        after = client.get(f"/api/v1/cases/{case_id}").json()
+    assert first.status_code == 200, first.text
+    assert stale.status_code in (403, 409), stale.text
+    assert after["stage"] == "cancelled"
+    assert after["history"][-1]["note"] == "duplicate report"
+
+
+def test_an_illegal_move_names_what_is_allowed(api: Api, two_cases: tuple[str, str]) -> None:
+    with api.client("operator") as client:
+        response = client.post(f"/api/v1/cases/{two_cases[0]}/move", json={"to": "closed"})
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "illegal_move"
