@@ -91,7 +91,13 @@ def _run(args: argparse.Namespace, config: Config) -> int:
 def _demo(args: argparse.Namespace, config: Config) -> int:
     from firewatch.demo import run_demo
 
-    return run_demo(config, hold=not args.no_wait)
+    scenarios = args.scenario or None
+    return run_demo(
+        config,
+        hold=not args.no_wait,
+        speed=args.speed,
+        **({"scenarios": scenarios} if scenarios else {}),
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -149,6 +155,12 @@ def _parser() -> argparse.ArgumentParser:
         "--no-wait",
         action="store_true",
         help="exit after the set-up instead of running until Ctrl-C",
+    )
+    demo_cmd.add_argument(
+        "--speed", type=float, default=600.0, help="how much faster than real time the day runs"
+    )
+    demo_cmd.add_argument(
+        "--scenario", action="append", help="play only this scenario (repeatable); default: all"
     )
     demo_cmd.set_defaults(handler=_demo)
     return parser

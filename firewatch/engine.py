@@ -69,12 +69,18 @@ def run_engine(
     config: Config,
     clock: Clock,
     stop: threading.Event,
+    *,
     consumers: Sequence[Consumer] = (),
     ready: threading.Event | None = None,
+    resolved: tuple[str, services.BrokerAddress] | None = None,
 ) -> None:
+    """`resolved`: a database URL and broker already chosen by the caller (the demo)."""
     with ExitStack() as stack:
-        url = services.database_url(config, stack)
-        broker = services.broker_address(config, stack)
+        if resolved is None:
+            url = services.database_url(config, stack)
+            broker = services.broker_address(config, stack)
+        else:
+            url, broker = resolved
         backend = _backend(url)
         settings = IngestSettings(
             batch_size=config.ingest.batch_size,

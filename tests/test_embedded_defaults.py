@@ -20,6 +20,7 @@ from ingest.stream import Collector
 from ingest.subscribe import Subscriber
 from tests.ingest.publish import publish_all
 from tests.ingest.seed import seed_registry
+from tests.support.ports import free_port
 
 
 @pytest.fixture
@@ -49,13 +50,15 @@ def test_db_migrate_starts_embedded_postgres_and_migrates_it(
 
 
 def test_demo_runs_on_embedded_services(
-    nothing_configured: Path, capsys: pytest.CaptureFixture[str]
+    nothing_configured: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert cli.main(["demo", "--no-wait"]) == 0
+    monkeypatch.setenv("FIREWATCH_API_BIND", f"127.0.0.1:{free_port()}")
+    assert cli.main(["demo", "--no-wait", "--speed", "900", "--scenario", "flaming_fire"]) == 0
     out = capsys.readouterr().out
     assert "firewatch demo is up" in out
-    assert "QoS 1 round trip" in out
     assert "registry   stations:" in out
+    fire = next(line for line in out.splitlines() if line.strip().startswith("flaming_fire"))
+    assert "smoke.confirmed" in fire, out
 
 
 def test_ingest_carries_a_message_through_the_python_broker(tmp_path: Path, fresh_db: str) -> None:
