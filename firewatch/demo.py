@@ -42,7 +42,7 @@ DAY: tuple[str, ...] = tuple(LIBRARY)
 _COUNTS = """
 SELECT (SELECT count(*) FROM reading), (SELECT count(*) FROM device_event),
        (SELECT count(*) FROM rejected_message), (SELECT count(*) FROM evidence),
-       (SELECT count(*) FROM alert), (SELECT count(*) FROM hazard_case)
+       (SELECT count(*) FROM hazard_case)
 """
 
 
