@@ -1,1 +1,56 @@
-"""firewatch stage: alerting (see README.md beside this file)."""
+"""firewatch stage: alerting (see README.md beside this file).
+
+From evidence to a confirmed alert, delivered and escalated: intake → verify → group → mute →
+route → deliver → escalate, with channels/sms, channels/push and channels/webhook.
+"""
+
+from alerting.ack import Answer, TokenCheck, check_token, make_token
+from alerting.deliver import Deliverer
+from alerting.directory import Directory, load_directory
+from alerting.mute import Scope, Silence, add_silence, cancel_silence
+from alerting.people import acknowledge, confirm, dismiss, redeem, resolve
+from alerting.process import Env, Outcome
+from alerting.records import AlertKind, AlertState, Policy
+from alerting.service import Alerting
+from alerting.settings import (
+    AckSettings,
+    AlertSettings,
+    Contacts,
+    DeliverySettings,
+    EscalationSettings,
+    VerifySettings,
+)
+from alerting.stage import AlertStage, IncidentSink
+
+__all__ = [
+    "AckSettings",
+    "AlertKind",
+    "AlertSettings",
+    "AlertStage",
+    "AlertState",
+    "Alerting",
+    "Answer",
+    "Contacts",
+    "Deliverer",
+    "DeliverySettings",
+    "Directory",
+    "Env",
+    "EscalationSettings",
+    "IncidentSink",
+    "Outcome",
+    "Policy",
+    "Scope",
+    "Silence",
+    "TokenCheck",
+    "VerifySettings",
+    "acknowledge",
+    "add_silence",
+    "cancel_silence",
+    "check_token",
+    "confirm",
+    "dismiss",
+    "load_directory",
+    "make_token",
+    "redeem",
+    "resolve",
+]

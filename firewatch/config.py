@@ -11,11 +11,13 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, Literal
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from firewatch.contract import E164_PATTERN, VenueType
 
 ENV_PREFIX: Final = "FIREWATCH_"
 DEFAULT_FILE: Final = Path("firewatch.toml")
@@ -187,6 +189,76 @@ class CasesConfig(_Section):
     reminder_every_hours: Annotated[int, Field(ge=1, le=720)] = 24
 
 
+PolicyName = Literal["persistence", "corroboration", "positive_alarm_sequence"]
+KITCHEN_POLICY: Final[dict[str, PolicyName]] = {"small_restaurant": "corroboration"}
+
+
+class AlertingConfig(_Section):
+    ack_base_url: str = Field(
+        default="http://127.0.0.1:8080/api/v1/ack",
+        pattern=r"^https?://",
+        description="base of the acknowledgement links in notifications (served by the API)",
+    )
+    ack_secret: SecretStr | None = Field(
+        default=None,
+        description="HMAC key of the acknowledgement links (32+ characters); unset: a random"
+        " key per start, so links sent before a restart no longer work",
+    )
+    ack_ttl_s: Annotated[int, Field(ge=60, le=7 * 86400)] = Field(
+        default=7200, description="how long a link works"
+    )
+    verify_s: Annotated[float, Field(ge=1, le=60)] = Field(
+        default=30, description="alarm verification period, at most 60 s"
+    )
+    policies: dict[str, PolicyName] = Field(
+        default_factory=lambda: dict(KITCHEN_POLICY),
+        description="confirmation policy per venue type; the others: persistence",
+    )
+    chief_after_s: Annotated[float, Field(gt=0)] = 90
+    office_after_s: Annotated[float, Field(gt=0)] = 180
+    brigade_after_s: Annotated[float, Field(gt=0)] = 300
+    renotify_s: Annotated[float, Field(gt=0)] = Field(
+        default=60, description="reminder interval until acknowledged"
+    )
+    office_phones: list[str] = Field(
+        default_factory=list, description="the subdistrict fire-safety office, E.164"
+    )
+    chief_phones: dict[str, list[str]] = Field(
+        default_factory=dict, description="station_id: chief's phones (default: its first phone)"
+    )
+    grid_staff: dict[str, list[str]] = Field(
+        default_factory=dict, description="grid: grid staff phones, told of device trouble"
+    )
+    rate_limit: Annotated[int, Field(ge=1)] = Field(
+        default=10, description="notices per recipient and channel per window (red exempt)"
+    )
+    rate_window_s: Annotated[float, Field(gt=0)] = 600
+    delivery_timeout_s: Annotated[float, Field(gt=0, le=60)] = 5
+
+    @field_validator("policies")
+    @classmethod
+    def _venue_types(cls, value: dict[str, PolicyName]) -> dict[str, PolicyName]:
+        unknown = sorted(set(value) - {str(t) for t in VenueType})
+        if unknown:
+            raise ValueError(f"unknown venue type(s) {', '.join(unknown)}")
+        return value
+
+    @field_validator("office_phones")
+    @classmethod
+    def _e164_list(cls, value: list[str]) -> list[str]:
+        bad = [p for p in value if E164_PATTERN.fullmatch(p) is None]
+        if bad:
+            raise ValueError(f"expected E.164 phone numbers (+86...), got {len(bad)} other(s)")
+        return value
+
+    @field_validator("chief_phones", "grid_staff")
+    @classmethod
+    def _e164_map(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for phones in value.values():
+            cls._e164_list(phones)
+        return value
+
+
 class GeneralConfig(_Section):
     timezone: str = Field(default="Asia/Shanghai", description="IANA zone for time-of-day rules")
     data_dir: Path | None = Field(
@@ -214,6 +286,7 @@ class Config(_Section):
     engine: EngineConfig = EngineConfig()
     cases: CasesConfig = CasesConfig()
     rules: RulesConfig = RulesConfig()
+    alerting: AlertingConfig = AlertingConfig()
 
 
 def _env_overrides(environ: Mapping[str, str]) -> tuple[dict[str, dict[str, str]], dict[str, str]]:
@@ -295,4 +368,5 @@ def masked(config: Config) -> dict[str, Any]:
         secret = getattr(config, section).url
         tree[section]["url"] = mask_url(secret.get_secret_value()) if secret else None
     tree["api"]["admin_token"] = "***" if config.api.admin_token else None
+    tree["alerting"]["ack_secret"] = "***" if config.alerting.ack_secret else None
     return tree

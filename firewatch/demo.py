@@ -42,7 +42,8 @@ DAY: tuple[str, ...] = tuple(LIBRARY)
 _COUNTS = """
 SELECT (SELECT count(*) FROM reading), (SELECT count(*) FROM device_event),
        (SELECT count(*) FROM rejected_message), (SELECT count(*) FROM evidence),
-       (SELECT count(*) FROM hazard_case)
+       (SELECT count(*) FROM hazard_case),
+       (SELECT count(*) FROM alert WHERE kind = 'fire' AND confirmed_at IS NOT NULL)
 """
 
 
@@ -61,10 +62,10 @@ def _summary(url: str) -> str:
     with psycopg.connect(url) as conn:
         row = conn.execute(_COUNTS).fetchone()
     assert row is not None
-    readings, events, rejected, evidence, cases = row
+    readings, events, rejected, evidence, cases, fires = row
     return (
         f"readings {readings}, events {events}, rejected {rejected}, evidence {evidence}, "
-        f"cases {cases}"
+        f"confirmed fire alerts {fires}, cases {cases}"
     )
 
 
@@ -76,13 +77,16 @@ def _outcomes(url: str, run: Run) -> list[str]:
                 "SELECT (SELECT level || ' ' || score FROM risk_score WHERE venue_id = %(v)s"
                 "        AND scope = 'venue' ORDER BY score DESC LIMIT 1),"
                 " (SELECT count(*) FROM hazard_case WHERE venue_id = %(v)s),"
+                " (SELECT string_agg(DISTINCT kind || ':' || state, ', ') FROM alert"
+                "  WHERE venue_id = %(v)s),"
                 " (SELECT string_agg(DISTINCT rule_id, ', ') FROM evidence WHERE venue_id = %(v)s)",
                 {"v": truth.venue_id},
             ).fetchone()
-            alert, cases, rules = row if row else (None, 0, None)
+            alert, cases, alerts, rules = row if row else (None, 0, None, None)
             lines.append(
                 f"  {truth.scenario:<26} expected {truth.expected!s:<13} "
-                f"peak risk {alert or '-':<10} cases {cases}  rules: {rules or '-'}"
+                f"alerts {alerts or '-':<22} peak risk {alert or '-':<10} cases {cases}"
+                f"  rules: {rules or '-'}"
             )
     return lines
 

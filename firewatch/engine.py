@@ -105,7 +105,7 @@ def run_engine(
                 announce=topics.engine_availability(partition.name),
             )
         )
-        stages = start_stages(config, url, clock, stack, stop)
+        stages = start_stages(config, url, clock, stack, stop, broker=broker, client_id=client_id)
         pipeline = IngestPipeline(
             subscriber,
             lambda: psycopg.connect(url),

@@ -31,9 +31,11 @@ log = logging.getLogger("firewatch.ingest")
 Connect = Callable[[], psycopg.Connection]
 Outcome = Decoded | Rejected
 
-# Our own announcements come back on the wildcard subscription from other engine processes;
-# they are acknowledged and dropped, not stored as device data nor as rejections.
-_OURS = frozenset({RejectReason.ENGINE_TOPIC})
+# Our own traffic comes back on the wildcard subscription: engine announcements, and the
+# commands the alerting stage sends to charging ports from its own connection. With the
+# broker's ACL (`firewatch broker config`) only the engine may publish either, so they are
+# acknowledged and dropped, not stored as device data nor as rejections.
+_OURS = frozenset({RejectReason.ENGINE_TOPIC, RejectReason.UNEXPECTED_COMMAND})
 
 
 @dataclass(frozen=True, slots=True)

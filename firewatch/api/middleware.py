@@ -78,18 +78,22 @@ class AuditLog:
         if scope["type"] != "http" or scope["method"] not in WRITES or self.pool is None:
             await self.app(scope, receive, send)
             return
-        status = 500
+        recorded = False
 
         async def watched(message: Message) -> None:
-            nonlocal status
+            nonlocal recorded
             if message["type"] == "http.response.start":
-                status = message["status"]
+                # Recorded before the caller hears the answer: whoever reads the log next
+                # finds the write in it.
+                await anyio.to_thread.run_sync(self._record, scope, message["status"])
+                recorded = True
             await send(message)
 
         try:
             await self.app(scope, receive, watched)
         finally:
-            await anyio.to_thread.run_sync(self._record, scope, status)
+            if not recorded:
+                await anyio.to_thread.run_sync(self._record, scope, 500)
 
     def _record(self, scope: Scope, status: int) -> None:
         who = scope.get("state", {}).get("principal")

@@ -1,0 +1,174 @@
+"""Actuation: on red charging evidence, command the port off (CONTRACT.md `set`) and watch for
+the device's `power_off` answer carrying the command's id; none within 10 s escalates.
+
+One command per alert, device and port (its id is derived from them, so repeated evidence does
+not repeat it). A silence does not stop it: cutting a charging port is a safety action, not a
+notification. The command is recorded before it is published; one that could not be published
+is published again by the next tick.
+
+>>> c = Command.for_port("AL-1", "CHG-7", 3, "热失控")
+>>> c.topic, c.payload()[:32]
+('fw/v1/charging/CHG-7/set', b'{"port":3,"power":"off","reason"')
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from types import TracebackType
+from typing import Protocol
+
+import paho.mqtt.client as mqtt
+import psycopg
+from paho.mqtt.enums import CallbackAPIVersion
+
+from alerting.records import CommandAnswer, Signal
+from firewatch import topics
+from firewatch.contract import DeviceKind, Level
+from firewatch.services import BrokerAddress
+
+
+class CommandReason(StrEnum):
+    POWER_OFF = "red_charging_evidence"
+    NOT_RED = "not_red"
+    NOT_CHARGING = "not_a_charging_device"
+    NO_PORT = "no_port_named"  # the evidence does not say which port (a `port` reading ref)
+
+
+def decide_command(signal: Signal, device_kind: str | None) -> CommandReason:
+    if signal.level != Level.RED:
+        return CommandReason.NOT_RED
+    if device_kind != DeviceKind.CHARGING:
+        return CommandReason.NOT_CHARGING
+    if signal.port is None:
+        return CommandReason.NO_PORT
+    return CommandReason.POWER_OFF
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    command_id: str
+    device_id: str
+    port: int
+    reason: str
+
+    @classmethod
+    def for_port(cls, alert_id: str, device_id: str, port: int, reason: str) -> Command:
+        digest = hashlib.sha256(f"{alert_id}/{device_id}/{port}".encode()).hexdigest()[:20]
+        return cls(f"CMD-{digest}", device_id, port, reason)
+
+    @property
+    def topic(self) -> str:
+        return topics.command(DeviceKind.CHARGING, self.device_id)
+
+    def payload(self) -> bytes:
+        body = {"port": self.port, "power": "off", "reason": self.reason, "id": self.command_id}
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+class Publisher(Protocol):
+    def publish(self, topic: str, payload: bytes) -> None:
+        """Publish at QoS 1 and wait for the broker's acknowledgement; raise if it fails."""
+        ...
+
+
+class PublishError(Exception):
+    """A command could not be handed to the broker; the message names the broker and topic."""
+
+
+class MqttPublisher:
+    """`with MqttPublisher(broker, client_id) as p: p.publish(topic, payload)` (paho-mqtt)."""
+
+    def __init__(self, broker: BrokerAddress, client_id: str, timeout_s: float = 5.0) -> None:
+        self._broker = broker
+        self._timeout = timeout_s
+        self._client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=f"{client_id}-cmd-{secrets.token_hex(3)}",
+            protocol=mqtt.MQTTv5 if broker.mqtt5 else mqtt.MQTTv311,
+        )
+        if broker.username is not None:
+            self._client.username_pw_set(broker.username, broker.password)
+        if broker.tls:
+            self._client.tls_set()
+
+    def __enter__(self) -> MqttPublisher:
+        try:
+            self._client.connect(self._broker.host, self._broker.port)
+        except OSError as exc:
+            raise PublishError(f"broker {self._broker.host}:{self._broker.port}: {exc}") from exc
+        self._client.loop_start()
+        return self
+
+    def __exit__(self, _t: type[BaseException] | None, _e: BaseException | None,
+                 _tb: TracebackType | None) -> None:  # fmt: skip
+        self._client.loop_stop()
+        self._client.disconnect()
+
+    def publish(self, topic: str, payload: bytes) -> None:
+        info = self._client.publish(topic, payload, qos=1)
+        where = f"{topic} on {self._broker.host}:{self._broker.port}"
+        try:
+            info.wait_for_publish(self._timeout)
+        except (RuntimeError, ValueError) as exc:
+            raise PublishError(f"{where}: {exc}") from exc
+        if not info.is_published():
+            raise PublishError(f"{where}: no PUBACK in {self._timeout} s")
+
+
+# -- the record of commands --------------------------------------------------------------------
+
+
+def request(conn: psycopg.Connection, alert_id: str, c: Command, now: datetime,
+            timeout_s: float) -> bool:  # fmt: skip
+    """Record a command (in the caller's transaction); False when it was already requested."""
+    cur = conn.execute(
+        "INSERT INTO actuation (command_id, alert_id, device_id, port, reason, requested_at,"
+        " deadline_at) VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+        (c.command_id, alert_id, c.device_id, c.port, c.reason, now,
+         now + timedelta(seconds=timeout_s)),
+    )  # fmt: skip
+    return cur.rowcount == 1
+
+
+def unpublished(conn: psycopg.Connection) -> list[Command]:
+    rows = conn.execute(
+        "SELECT command_id, device_id, port, reason FROM actuation WHERE published_at IS NULL"
+        " AND answered_at IS NULL AND escalated_at IS NULL ORDER BY requested_at"
+    ).fetchall()
+    return [Command(*row) for row in rows]
+
+
+def mark_published(conn: psycopg.Connection, command_id: str, now: datetime) -> None:
+    conn.execute(
+        "UPDATE actuation SET published_at = %s WHERE command_id = %s AND published_at IS NULL",
+        (now, command_id),
+    )
+
+
+def record_answer(conn: psycopg.Connection, answer: CommandAnswer, now: datetime) -> str | None:
+    """The alert whose command was answered (None: not ours, or answered already)."""
+    row = conn.execute(
+        "UPDATE actuation SET answered_at = %s, answer_seq = %s WHERE command_id = %s"
+        " AND device_id = %s AND answered_at IS NULL RETURNING alert_id",
+        (now, answer.seq, answer.command_id, answer.device_id),
+    ).fetchone()
+    return None if row is None else str(row[0])
+
+
+def overdue(conn: psycopg.Connection, now: datetime) -> list[tuple[str, str]]:
+    """(command_id, alert_id) of commands unanswered past their deadline, not yet escalated."""
+    rows = conn.execute(
+        "SELECT command_id, alert_id FROM actuation WHERE answered_at IS NULL"
+        " AND escalated_at IS NULL AND deadline_at <= %s ORDER BY deadline_at",
+        (now,),
+    ).fetchall()
+    return [(str(r[0]), str(r[1])) for r in rows]
+
+
+def mark_escalated(conn: psycopg.Connection, command_id: str, now: datetime) -> None:
+    conn.execute("UPDATE actuation SET escalated_at = %s WHERE command_id = %s", (now, command_id))

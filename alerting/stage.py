@@ -1,0 +1,229 @@
+"""The alerting stage as the engine runs it.
+
+`AlertStage` is an `ingest.stream.Consumer` (`consume`), the sink the rules stage hands evidence
+to (`take_evidence`) and a `models` risk sink (`write`). Those only queue: the ingest thread is
+never held up by alerting's database work. `run` (one thread) processes what is queued, ticks the
+clock-driven decisions, publishes device commands, and asks the cases stage to open an incident
+case for each confirmed fire. Tests drive the same steps with `drain()` and `tick()`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Protocol
+
+import psycopg
+
+from alerting import actuate, metrics, process, store
+from alerting.actuate import Command, Publisher, PublishError
+from alerting.directory import fingerprint, load_directory
+from alerting.intake import Ignored, RiskLike, from_batch, from_evidence, from_risk
+from alerting.process import Env, Outcome
+from alerting.records import CommandAnswer, DeviceMark, Signal
+from alerting.settings import AlertSettings
+from firewatch.clock import Clock
+from ingest.stream import Batch
+from rules.evidence import Evidence
+
+log = logging.getLogger("firewatch.alerting")
+
+Connect = Callable[[], psycopg.Connection]
+Input = Signal | DeviceMark | CommandAnswer
+
+
+class HasCaseId(Protocol):
+    @property
+    def case_id(self) -> str: ...
+
+
+class IncidentSink(Protocol):
+    """The cases stage's entry for confirmed fires (cases.consumer.CaseIntake fits)."""
+
+    def open_incident(
+        self, alert_id: str, venue_id: str, at: datetime, summary: str
+    ) -> HasCaseId: ...
+
+
+class AlertStage:
+    def __init__(self, connect: Connect, clock: Clock, settings: AlertSettings, *,
+                 publisher: Publisher | None = None, incidents: IncidentSink | None = None,
+                 on_queued: Callable[[], None] | None = None, tick_s: float = 0.5,
+                 directory_refresh_s: float = 10.0) -> None:  # fmt: skip
+        self._connect = connect
+        self._clock = clock
+        self.settings = settings
+        self._publisher = publisher
+        self._incidents = incidents
+        self.on_queued = on_queued or (lambda: None)  # after notifications were queued
+        self._tick_s = tick_s
+        self._refresh_s = directory_refresh_s
+        self._inputs: deque[Input] = deque()
+        self._wake = threading.Condition()
+        self._conn: psycopg.Connection | None = None
+        self._env: Env | None = None
+        self._loaded_at = -1e18
+        self._fingerprint: tuple[object, ...] = ()
+
+    # -- inputs (any thread, never blocking) ------------------------------------------------
+
+    def _queue(self, items: Iterable[Input]) -> None:
+        items = list(items)
+        if items:
+            with self._wake:
+                self._inputs.extend(items)
+                metrics.QUEUE.set(len(self._inputs))
+                self._wake.notify()
+
+    def take_evidence(self, evidence: Iterable[Evidence]) -> None:
+        self._queue(s for s in map(from_evidence, evidence) if not isinstance(s, Ignored))
+
+    def write(self, scores: Sequence[RiskLike]) -> None:
+        self._queue(s for s in map(from_risk, scores) if not isinstance(s, Ignored))
+
+    def consume(self, batch: Batch) -> None:
+        s = self.settings
+        found = from_batch(batch, alarms=s.device_alarms, troubles=s.device_troubles)
+        if found:
+            self._queue([*found.signals, *found.marks, *found.answers])
+
+    # -- processing -----------------------------------------------------------------------------
+
+    def _db(self) -> psycopg.Connection:
+        if self._conn is None or self._conn.closed:
+            self._conn = self._connect()
+            self._conn.autocommit = True
+        return self._conn
+
+    def env(self, *, reload: bool = False) -> Env:
+        """Settings and the registry directory, reloaded when the registry changed (looked at
+        every `directory_refresh_s`, or now with `reload`)."""
+        now = self._clock.monotonic()
+        if self._env is None or reload or now - self._loaded_at >= self._refresh_s:
+            self._loaded_at = now
+            mark = fingerprint(self._db())
+            if self._env is None or mark != self._fingerprint:
+                self._env = Env(self.settings, load_directory(self._db()))
+                self._fingerprint = mark
+        return self._env
+
+    def _one(self, item: Input) -> Outcome | None:
+        conn, now, env = self._db(), self._clock.now(), self.env()
+        if isinstance(item, CommandAnswer):
+            alert_id = actuate.record_answer(conn, item, now)
+            metrics.COMMANDS.labels("answered" if alert_id else "unknown_answer").inc()
+            return None
+        if env.directory.venue(item.venue_id) is None:
+            env = self.env(reload=True)  # a venue registered since the last look?
+        if isinstance(item, DeviceMark):
+            return process.take_mark(conn, item, now, env)
+        outcome = process.take_signal(conn, item, now, env)
+        if outcome.ignored:
+            log.warning("signal %s of %s ignored: %s", item.name, item.venue_id, outcome.ignored)
+        return outcome
+
+    def drain(self) -> list[Outcome]:
+        """Process everything queued, in order; an input is only dropped once it is done."""
+        out: list[Outcome] = []
+        while True:
+            with self._wake:
+                if not self._inputs:
+                    break
+                item = self._inputs[0]
+            try:
+                outcome = self._one(item)
+            except psycopg.OperationalError:
+                raise  # the database is away: the input stays first in line
+            except Exception:  # one bad input must not stop the ones behind it
+                log.exception("alerting could not take %r; it is dropped", item)
+                outcome = None
+            with self._wake:
+                self._inputs.popleft()
+                metrics.QUEUE.set(len(self._inputs))
+            if outcome is not None:
+                out.append(outcome)
+        self._after(out)
+        return out
+
+    def tick(self) -> list[Outcome]:
+        """Whatever time alone changes now: verification periods, escalation, reminders."""
+        out = process.tick(self._db(), self._clock.now(), self.env())
+        self._after(out, retry=True)
+        return out
+
+    def next_due(self) -> datetime | None:
+        """When a tick will next change something (for tests on a manual clock)."""
+        return store.next_due(self._db())
+
+    def _after(self, outcomes: Sequence[Outcome], *, retry: bool = False) -> None:
+        if any(o.notifications for o in outcomes):
+            self.on_queued()
+        commands = [c for o in outcomes for c in o.commands]
+        if retry:
+            commands += [c for c in actuate.unpublished(self._db()) if c not in commands]
+        self._publish(commands)
+        if self._incidents is not None and (retry or any(o.reason for o in outcomes)):
+            self._open_incidents()
+
+    def _publish(self, commands: Sequence[Command]) -> None:
+        if self._publisher is None:
+            return
+        for c in commands:
+            try:
+                self._publisher.publish(c.topic, c.payload())
+            except PublishError as exc:
+                metrics.COMMANDS.labels("publish_failed").inc()
+                log.warning("command %s not published, will retry: %s", c.command_id, exc)
+                continue
+            actuate.mark_published(self._db(), c.command_id, self._clock.now())
+            metrics.COMMANDS.labels("published").inc()
+
+    def _open_incidents(self) -> None:
+        assert self._incidents is not None
+        since = self._clock.now() - timedelta(days=1)
+        rows = (
+            self._db()
+            .execute(
+                "SELECT alert_id, venue_id, confirmed_at, summary FROM alert WHERE kind = 'fire'"
+                " AND confirmed_at > %s AND case_id IS NULL",
+                (since,),
+            )
+            .fetchall()
+        )
+        for alert_id, venue_id, at, summary in rows:
+            try:
+                opened = self._incidents.open_incident(alert_id, venue_id, at, summary)
+            except Exception:  # the cases stage's failure must not stop alerting
+                log.exception("incident case for alert %s not opened, will retry", alert_id)
+                continue
+            self._db().execute(
+                "UPDATE alert SET case_id = %s WHERE alert_id = %s", (opened.case_id, alert_id)
+            )
+
+    def run(self, stop: threading.Event) -> None:
+        """Until `stop`: process inputs as they come, tick every `tick_s`."""
+        next_tick = 0.0
+        while not stop.is_set():
+            with self._wake:
+                if not self._inputs:
+                    self._wake.wait(self._tick_s)
+            try:
+                self.drain()
+                if self._clock.monotonic() >= next_tick:
+                    self.tick()
+                    next_tick = self._clock.monotonic() + self._tick_s
+            except psycopg.OperationalError as exc:
+                log.warning("alerting database unreachable, will retry: %s", exc)
+                self.close()
+                stop.wait(1.0)
+            except Exception:  # alerting must outlive any one fault: log it, go on
+                log.exception("alerting round failed, will retry")
+                stop.wait(1.0)
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
