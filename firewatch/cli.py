@@ -128,6 +128,7 @@ def _parser() -> argparse.ArgumentParser:
     registry_cmd.set_defaults(handler=_registry_import)
 
     from cases import cli as cases_cli
+    from dashboards import cli as dashboards_cli
     from firewatch import admin_cli
     from models import cli as models_cli
     from rules import cli as rules_cli
@@ -139,6 +140,7 @@ def _parser() -> argparse.ArgumentParser:
     cases_cli.add_commands(commands)
     models_cli.add_commands(commands)
     rules_cli.add_commands(commands)
+    dashboards_cli.add_commands(commands)
 
     run_cmd = commands.add_parser("run", help="the engine, until SIGTERM or Ctrl-C")
     run_cmd.add_argument(

@@ -16,6 +16,7 @@ from datetime import timedelta
 import psycopg
 from psycopg_pool import ConnectionPool
 
+from dashboards.upkeep import keep_rollups
 from firewatch import services, topics
 from firewatch.api.app import create_app
 from firewatch.api.server import ApiServer
@@ -137,6 +138,12 @@ def run_engine(
                 name="partitions",
                 daemon=True,
             ).start()
+        threading.Thread(
+            target=keep_rollups,
+            args=(url, clock, config.general.timezone, stop),
+            name="rollups",
+            daemon=True,
+        ).start()
         ingest_thread.start()
         log.info(
             "engine running (store backend %s, partition %s by %s); stop with Ctrl-C or SIGTERM",
