@@ -11,7 +11,7 @@ import secrets
 import socket
 import tempfile
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -89,48 +89,40 @@ def template_db(pg_server_url: str) -> Iterator[str]:
         _drop(pg_server_url, name)
 
 
+@contextmanager
+def _database(server_url: str, prefix: str, template: str | None = None) -> Iterator[str]:
+    """A new database (a copy of `template`, if given) for the `with` block, then dropped."""
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    create = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+    if template is not None:
+        create += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
+    with _admin(server_url) as conn:
+        conn.execute(create)
+    try:
+        yield with_database(server_url, name)
+    finally:
+        _drop(server_url, name)
+
+
 @pytest.fixture(scope="session")
 def db_url(pg_server_url: str, template_db: str) -> Iterator[str]:
     """This test session's own migrated database, shared by the tests that ask for it."""
-    name = f"fw_session_{secrets.token_hex(4)}"
-    with _admin(pg_server_url) as conn:
-        conn.execute(
-            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-                sql.Identifier(name), sql.Identifier(template_db)
-            )
-        )
-    try:
-        yield with_database(pg_server_url, name)
-    finally:
-        _drop(pg_server_url, name)
+    with _database(pg_server_url, "fw_session", template_db) as url:
+        yield url
 
 
 @pytest.fixture
 def fresh_db(pg_server_url: str, template_db: str) -> Iterator[str]:
     """A migrated, empty database for one test, dropped afterwards."""
-    name = f"fw_test_{secrets.token_hex(4)}"
-    with _admin(pg_server_url) as conn:
-        conn.execute(
-            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-                sql.Identifier(name), sql.Identifier(template_db)
-            )
-        )
-    try:
-        yield with_database(pg_server_url, name)
-    finally:
-        _drop(pg_server_url, name)
+    with _database(pg_server_url, "fw_test", template_db) as url:
+        yield url
 
 
 @pytest.fixture
 def empty_db(pg_server_url: str) -> Iterator[str]:
     """A database with no schema at all, for migration tests."""
-    name = f"fw_empty_{secrets.token_hex(4)}"
-    with _admin(pg_server_url) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield with_database(pg_server_url, name)
-    finally:
-        _drop(pg_server_url, name)
+    with _database(pg_server_url, "fw_empty") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
