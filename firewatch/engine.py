@@ -130,7 +130,11 @@ def run_engine(
             ConnectionPool(url, min_size=1, max_size=config.database.pool_size, open=True)
         )
         admin = config.api.admin_token.get_secret_value() if config.api.admin_token else None
-        stack.enter_context(ApiServer(create_app(health, pool, admin, config), config.api.bind))
+        stack.enter_context(
+            ApiServer(
+                create_app(health, pool, admin, config, stages.alert_settings), config.api.bind
+            )
+        )
         if backend == "postgresql":
             threading.Thread(
                 target=_keep_partitions,

@@ -52,6 +52,7 @@ class Stages:
     consumers: list[Consumer]
     health: dict[str, Callable[[], str]] = field(default_factory=dict)
     intake: CaseIntake | None = None
+    alert_settings: AlertSettings | None = None
 
 
 class _Scores:
@@ -126,11 +127,12 @@ def start_stages(
     caught = intake.catch_up(clock.now() - timedelta(seconds=config.ingest.max_age_s))
     if caught:
         log.info("applied %d stored scans the cases stage had not seen", len(caught))
+    alerting_settings = alert_settings(config)
     alerting = stack.enter_context(
         Alerting(
             connect,
             clock,
-            alert_settings(config),
+            alerting_settings,
             broker=broker,
             client_id=client_id,
             incidents=intake,
@@ -173,6 +175,7 @@ def start_stages(
             "alerting": alerting.health,
         },
         intake=intake,
+        alert_settings=alerting_settings,
     )
 
 

@@ -10,10 +10,11 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from psycopg_pool import ConnectionPool
 
+from alerting import AlertSettings
 from firewatch.api import errors
 from firewatch.api.deps import principal
 from firewatch.api.middleware import AuditLog, BodyLimit
-from firewatch.api.routes import cases, registry, rejected
+from firewatch.api.routes import ack, cases, registry, rejected
 from firewatch.auth.users import Principal
 from firewatch.config import Config
 
@@ -28,6 +29,7 @@ def create_app(
     pool: ConnectionPool | None = None,
     admin_token: str | None = None,
     config: Config | None = None,
+    alert_settings: AlertSettings | None = None,
 ) -> FastAPI:
     app = FastAPI(
         title="firewatch",
@@ -39,6 +41,7 @@ def create_app(
     app.state.pool = pool
     app.state.admin_token = admin_token
     app.state.config = config or Config()
+    app.state.alert_settings = alert_settings
     errors.install(app)
 
     @app.get("/healthz")
@@ -66,6 +69,7 @@ def create_app(
 
     # Specific resources before the registry's `/{kind}` routes, which would shadow them.
     app.include_router(rejected.router)
+    app.include_router(ack.router)
     app.include_router(cases.router)
     app.include_router(registry.router)
     # Outermost first: the size limit refuses before anything is read or recorded.
