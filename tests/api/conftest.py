@@ -14,6 +14,7 @@ from firewatch.api.app import create_app
 from firewatch.api.server import ApiServer
 from firewatch.auth.roles import Role
 from firewatch.auth.users import create_user
+from tests.alerting.support import SETTINGS
 from tests.ingest.seed import seed_registry
 from tests.support.ports import free_port
 
@@ -53,7 +54,7 @@ def api(fresh_db: str) -> Iterator[Api]:
     pool = ConnectionPool(fresh_db, min_size=1, max_size=4, open=True)
     bind = f"127.0.0.1:{free_port()}"
     try:
-        with ApiServer(create_app(lambda: {"api": "ok"}, pool, ADMIN_TOKEN), bind):
+        with ApiServer(create_app(lambda: {"api": "ok"}, pool, ADMIN_TOKEN, None, SETTINGS), bind):
             yield Api(f"http://{bind}", fresh_db, tokens)
     finally:
         pool.close()
