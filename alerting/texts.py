@@ -39,7 +39,7 @@ WHY: Final = {
     "not_dismissed": "现场核查未排除", "operator_confirmed": "值班人员确认",
 }  # fmt: skip
 STEPS: Final = {1: "站长", 2: "街道消防安全办公室", 3: "专职消防队"}
-TODO: Final = {
+WHAT_TO_DO: Final = {
     Purpose.PENDING: "请立即到现场查看：如为误报请通过链接确认后说明；"
                      "如有火情请立即拨打119并组织疏散",
     Purpose.CONFIRMED: "请立即出动处置，并通过链接确认接警",
@@ -95,4 +95,4 @@ def render(w: Wording, venue: VenueEntry, zone: ZoneInfo) -> tuple[str, str]:
     text = f"{_when(w.at, zone)}，{venue.name}（{where}）{_what(w)}。"
     if w.purpose == Purpose.ESCALATION and w.step in STEPS:
         text += f"已升级至{STEPS[w.step]}。"
-    return title, text + TODO[w.purpose] + "。"
+    return title, text + WHAT_TO_DO[w.purpose] + "。"
