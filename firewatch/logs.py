@@ -10,12 +10,13 @@ import logging
 import re
 from typing import Final
 
-_PHONE: Final = re.compile(r"\+(\d{2})(\d{3,11})(\d{4})\b")
+from firewatch.registry.phones import mask_phones_in
+
 _URL_PASSWORD: Final = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^:/@\s]+:)[^@\s]+@")
 
 
 def redact(text: str) -> str:
-    text = _PHONE.sub(lambda m: f"+{m[1]}{'*' * len(m[2])}{m[3]}", text)
+    text = mask_phones_in(text)
     return _URL_PASSWORD.sub(lambda m: f"{m['head']}***@", text)
 
 
