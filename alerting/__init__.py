@@ -8,7 +8,7 @@ from alerting.ack import Answer, TokenCheck, check_token, make_token
 from alerting.deliver import Deliverer
 from alerting.directory import Directory, load_directory
 from alerting.mute import Scope, Silence, add_silence, cancel_silence
-from alerting.people import acknowledge, confirm, dismiss, redeem, resolve
+from alerting.people import acknowledge, arrive, confirm, dismiss, redeem, resolve
 from alerting.process import Env, Outcome
 from alerting.records import AlertKind, AlertState, Policy
 from alerting.service import Alerting
@@ -45,6 +45,7 @@ __all__ = [
     "VerifySettings",
     "acknowledge",
     "add_silence",
+    "arrive",
     "cancel_silence",
     "check_token",
     "confirm",

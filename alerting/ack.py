@@ -111,6 +111,7 @@ class Answer(StrEnum):
     DISMISSED = "dismissed"  # a pending alert dismissed as false by whoever investigated it
     CONFIRMED = "confirmed"  # an operator confirmed a pending alert
     RESOLVED = "resolved"
+    ARRIVED = "arrived"  # the station is on the scene (an unacknowledged alert is acknowledged)
     NOT_PENDING = "not_pending"  # only a pending alert can be dismissed or confirmed by hand
     ALERT_RESOLVED = "alert_resolved"  # too late: it is over
     UNKNOWN_ALERT = "unknown_alert"

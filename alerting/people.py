@@ -78,6 +78,23 @@ def redeem(conn: psycopg.Connection, token: str, now: datetime,
         return _ack(conn, a, claims.recipient, now, env)
 
 
+def arrive(conn: psycopg.Connection, alert_id: str, who: str, now: datetime,
+           env: Env) -> Answer:  # fmt: skip
+    """The station reports arrival on the scene, recorded with who and when; a confirmed alert
+    nobody acknowledged yet is acknowledged by it (escalation stops)."""
+    with conn.transaction():
+        a = _locked(conn, alert_id)
+        if a is None:
+            return Answer.UNKNOWN_ALERT
+        if a.state == AlertState.RESOLVED:
+            return Answer.ALERT_RESOLVED
+        if a.state == AlertState.CONFIRMED:
+            _ack(conn, a, who, now, env)
+            a = replace(a, state=AlertState.ACKNOWLEDGED)
+        store.add_transition(conn, alert_id, now, a.state, a.state, Reason.STATION_ARRIVED, who)
+        return Answer.ARRIVED
+
+
 def dismiss(conn: psycopg.Connection, alert_id: str, who: str, now: datetime,
             env: Env) -> Answer:  # fmt: skip
     """A pending alert dismissed as false after investigation (counted for the venue)."""

@@ -47,6 +47,7 @@ class Reason(StrEnum):
     OPERATOR_CONFIRMED = "operator_confirmed"
     CONTACT_ACK = "contact_ack"  # a venue contact is investigating the pending alert
     ACKNOWLEDGED = "acknowledged"
+    STATION_ARRIVED = "station_arrived"  # the station reports it is on the scene
     CLEARED = "cleared_before_confirmation"
     DISMISSED = "dismissed_as_false"
     EXPIRED = "expired_unconfirmed"

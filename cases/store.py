@@ -123,8 +123,12 @@ def find(
     stage: Stage | None = None,
     supervision: Supervision | None = None,
     open_only: bool = False,
+    communities: Sequence[str] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> list[Case]:
-    """Cases matching the filters (without their history), oldest first."""
+    """Cases matching the filters (without their history), oldest first; `communities`
+    limits them to those communities, `since` / `until` to those opened in that time."""
     where: list[sql.Composable] = [sql.SQL("true")]
     args: list[Any] = []
     for column, value in (("venue_id", venue_id), ("stage", stage), ("supervision", supervision)):
@@ -133,6 +137,13 @@ def find(
             args.append(str(value))
     if open_only:
         where.append(sql.SQL("stage NOT IN ('closed', 'cancelled')"))
+    if communities is not None:
+        where.append(sql.SQL("community = ANY(%s)"))
+        args.append(list(communities))
+    for bound, at in ((">=", since), ("<", until)):
+        if at is not None:
+            where.append(sql.SQL("opened_at {} %s").format(sql.SQL(bound)))
+            args.append(at)
     query = sql.SQL("SELECT case_id FROM hazard_case WHERE {} ORDER BY opened_at, case_id").format(
         sql.SQL(" AND ").join(where)
     )

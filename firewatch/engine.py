@@ -132,7 +132,8 @@ def run_engine(
         admin = config.api.admin_token.get_secret_value() if config.api.admin_token else None
         stack.enter_context(
             ApiServer(
-                create_app(health, pool, admin, config, stages.alert_settings), config.api.bind
+                create_app(health, pool, admin, config, stages.alert_settings, clock=clock),
+                config.api.bind,
             )
         )
         if backend == "postgresql":

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import psycopg
 
 from cases.assessment.compute import Assessment, CommunityRow, DepartmentRow, compute
-from cases.assessment.facts import Facts, Month, collect
+from cases.assessment.facts import Facts, Month, collect, within
 from cases.assessment.html import render_html
 from cases.assessment.text import render_csv, render_table
 from cases.settings import CasesSettings
@@ -24,6 +26,12 @@ __all__ = [
 ]
 
 
-def assess(conn: psycopg.Connection, month: Month, settings: CasesSettings) -> Assessment:
-    """The assessment of `month` from the store."""
-    return compute(collect(conn, month, settings.zone, settings.departments))
+def assess(
+    conn: psycopg.Connection,
+    month: Month,
+    settings: CasesSettings,
+    communities: Collection[str] | None = None,
+) -> Assessment:
+    """The assessment of `month` from the store, of every community or of these only."""
+    facts = collect(conn, month, settings.zone, settings.departments)
+    return compute(facts if communities is None else within(facts, communities))

@@ -9,7 +9,8 @@ are n/a. `compute` (pure) turns the facts into the report.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -163,3 +164,20 @@ def collect(
         )
     )
     return Facts(month, zone, departments, cases, parts, venues, _alerts(conn, start, end), devices)
+
+
+def within(facts: Facts, communities: Collection[str]) -> Facts:
+    """The facts of these communities only: the report a community-scoped reader may see,
+    its total being theirs, its departments ranked on their parts of these cases."""
+    keep = set(communities)
+    cases = tuple(c for c in facts.cases if c.community in keep)
+    ids = {c.case_id for c in cases}
+    alerts = facts.alerts
+    return replace(
+        facts,
+        cases=cases,
+        parts=tuple(p for p in facts.parts if p.case_id in ids),
+        venues=tuple(v for v in facts.venues if v.community in keep),
+        alerts=None if alerts is None else tuple(a for a in alerts if a.community in keep),
+        devices=tuple(d for d in facts.devices if d.community in keep),
+    )

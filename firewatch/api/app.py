@@ -14,8 +14,9 @@ from alerting import AlertSettings
 from firewatch.api import errors
 from firewatch.api.deps import principal
 from firewatch.api.middleware import AuditLog, BodyLimit
-from firewatch.api.routes import ack, cases, registry, rejected
+from firewatch.api.routes import ack, alerts, cases, registry, rejected, reports, risk, silences
 from firewatch.auth.users import Principal
+from firewatch.clock import Clock, SystemClock
 from firewatch.config import Config
 
 HealthCheck = Callable[[], Mapping[str, str]]
@@ -30,6 +31,8 @@ def create_app(
     admin_token: str | None = None,
     config: Config | None = None,
     alert_settings: AlertSettings | None = None,
+    *,
+    clock: Clock | None = None,
 ) -> FastAPI:
     app = FastAPI(
         title="firewatch",
@@ -42,6 +45,7 @@ def create_app(
     app.state.admin_token = admin_token
     app.state.config = config or Config()
     app.state.alert_settings = alert_settings
+    app.state.clock = clock or SystemClock()  # the engine's: scaled in the demo
     errors.install(app)
 
     @app.get("/healthz")
@@ -71,6 +75,10 @@ def create_app(
     app.include_router(rejected.router)
     app.include_router(ack.router)
     app.include_router(cases.router)
+    app.include_router(alerts.router)
+    app.include_router(silences.router)
+    app.include_router(risk.router)
+    app.include_router(reports.router)
     app.include_router(registry.router)
     # Outermost first: the size limit refuses before anything is read or recorded.
     app.add_middleware(AuditLog, pool=pool)

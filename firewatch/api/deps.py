@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 import psycopg
 from fastapi import Depends, Request
+from psycopg import sql
+from psycopg.abc import Params
+from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
 from firewatch.api.errors import ApiError
@@ -23,6 +26,13 @@ def db(request: Request) -> Iterator[psycopg.Connection]:
 
 
 Db = Annotated[psycopg.Connection, Depends(db)]
+
+
+def select(
+    conn: psycopg.Connection, query: str | sql.Composed, params: Params
+) -> list[dict[str, Any]]:
+    """The rows of a query, each a dict by column name: what the resources return."""
+    return conn.cursor(row_factory=dict_row).execute(query, params).fetchall()
 
 
 def principal(request: Request, conn: Db) -> Principal:

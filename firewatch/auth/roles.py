@@ -31,12 +31,19 @@ class Permission(StrEnum):
     REJECTED_READ = "rejected:read"
     REPORTS_READ = "reports:read"
     RISK_READ = "risk:read"
+    COVERAGE_READ = "coverage:read"  # inspection coverage of the venues
     USERS_ADMIN = "users:admin"
     AUDIT_READ = "audit:read"
 
 
 _READ: Final = frozenset(
-    {Permission.ALERTS_READ, Permission.CASES_READ, Permission.REGISTRY_READ, Permission.RISK_READ}
+    {
+        Permission.ALERTS_READ,
+        Permission.CASES_READ,
+        Permission.REGISTRY_READ,
+        Permission.RISK_READ,
+        Permission.COVERAGE_READ,
+    }
 )
 
 PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {

@@ -5,7 +5,6 @@ one resource without a bearer token; a used, expired or forged link is refused."
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -33,7 +32,9 @@ def acknowledge_link(
     settings = request.app.state.alert_settings
     if settings is None:
         raise ApiError(503, "no_alerting", "the alerting stage does not run in this process")
-    outcome = redeem(conn, token, datetime.now(UTC), Env(settings, load_directory(conn)))
+    outcome = redeem(
+        conn, token, request.app.state.clock.now(), Env(settings, load_directory(conn))
+    )
     if outcome in _REFUSED:
         status = 410 if outcome in (TokenCheck.EXPIRED, Answer.TOKEN_USED) else 403
         raise ApiError(status, str(outcome), _REFUSED[outcome])

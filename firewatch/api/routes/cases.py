@@ -6,7 +6,7 @@ asking (`cases.Actor`) and turns the stage's refusals into the one error shape."
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -20,6 +20,7 @@ from cases import (
     CaseNotFoundError,
     ConflictError,
     IllegalMoveError,
+    PartState,
     Role,
     Stage,
     Supervision,
@@ -27,9 +28,10 @@ from cases import (
     find,
     load,
     move,
+    move_part,
     settings_from_config,
 )
-from firewatch.api.deps import Db, require
+from firewatch.api.deps import Db, require, scope_filter
 from firewatch.api.errors import ApiError
 from firewatch.api.pages import MAX_LIMIT, decode_cursor, page
 from firewatch.auth.roles import Permission
@@ -45,6 +47,12 @@ class MoveBody(BaseModel):
     to: Stage
     note: str = Field(default="", max_length=2000)
     attachments: list[Annotated[str, Field(max_length=500)]] = Field(default=[], max_length=20)
+    expected_version: int | None = Field(default=None, ge=0, le=1 << 31)
+
+
+class PartBody(BaseModel):
+    to: PartState
+    note: str = Field(default="", max_length=2000)
     expected_version: int | None = Field(default=None, ge=0, le=1 << 31)
 
 
@@ -69,6 +77,14 @@ def _visible(conn: Db, who: Principal, case_id: str) -> Case:
     return case
 
 
+def _refusal(exc: CaseError) -> ApiError:
+    if isinstance(exc, IllegalMoveError):
+        return ApiError(403, "illegal_move", str(exc))
+    if isinstance(exc, ConflictError):
+        return ApiError(409, "conflict", str(exc))
+    return ApiError(422, "refused", str(exc))
+
+
 def _actor(who: Principal) -> Actor:
     return Actor(who.user_id, Role(who.role.value), who.department)
 
@@ -82,13 +98,21 @@ def list_cases(
     stage: Stage | None = None,
     supervision: Supervision | None = None,
     open_only: bool = False,
+    community: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
     cursor: str | None = None,
 ) -> dict[str, Any]:
+    """Cases by id; `since` / `until` bound when they were opened; `supervision` lists the
+    cases under listed supervision (挂牌督办)."""
     after = str(decode_cursor(cursor)[0]) if cursor else ""
-    cases = find(conn, venue_id=venue_id, stage=stage, supervision=supervision, open_only=open_only)
+    cases = find(
+        conn, venue_id=venue_id, stage=stage, supervision=supervision, open_only=open_only,
+        communities=scope_filter(who), since=since, until=until,
+    )  # fmt: skip
     shown = sorted(
-        (_shown(c) for c in cases if who.sees(c.community) and c.case_id > after),
+        (_shown(c) for c in cases if community in (None, c.community) and c.case_id > after),
         key=lambda c: str(c["case_id"]),
     )
     return page(shown[: limit + 1], limit, ("case_id",))
@@ -100,7 +124,9 @@ def get_case(case_id: str, conn: Db, who: Reader) -> dict[str, Any]:
 
 
 @router.post("/cases/{case_id}/move")
-def move_case(case_id: str, body: MoveBody, conn: Db, who: Mover) -> dict[str, Any]:
+def move_case(
+    case_id: str, body: MoveBody, request: Request, conn: Db, who: Mover
+) -> dict[str, Any]:
     _visible(conn, who, case_id)
     try:
         moved = move(
@@ -108,17 +134,13 @@ def move_case(case_id: str, body: MoveBody, conn: Db, who: Mover) -> dict[str, A
             case_id,
             body.to,
             _actor(who),
-            now=datetime.now(UTC),
+            now=request.app.state.clock.now(),
             note=body.note,
             attachments=body.attachments,
             expected_version=body.expected_version,
         )
-    except IllegalMoveError as exc:
-        raise ApiError(403, "illegal_move", str(exc)) from None
-    except ConflictError as exc:
-        raise ApiError(409, "conflict", str(exc)) from None
     except CaseError as exc:
-        raise ApiError(422, "refused", str(exc)) from None
+        raise _refusal(exc) from None
     return _shown(moved)
 
 
@@ -133,15 +155,33 @@ def dispatch_case(
             case_id,
             body.departments,
             _actor(who),
-            now=datetime.now(UTC),
+            now=request.app.state.clock.now(),
             settings=settings_from_config(request.app.state.config),
             note=body.note,
             expected_version=body.expected_version,
         )
-    except IllegalMoveError as exc:
-        raise ApiError(403, "illegal_move", str(exc)) from None
-    except ConflictError as exc:
-        raise ApiError(409, "conflict", str(exc)) from None
     except CaseError as exc:
-        raise ApiError(422, "refused", str(exc)) from None
+        raise _refusal(exc) from None
+    return _shown(moved)
+
+
+@router.post("/cases/{case_id}/parts/{department}")
+def move_case_part(
+    case_id: str, department: str, *, body: PartBody, request: Request, conn: Db, who: Mover
+) -> dict[str, Any]:
+    """A department accepts its part, reports it done, or declines it with a note."""
+    _visible(conn, who, case_id)
+    try:
+        moved = move_part(
+            conn,
+            case_id,
+            department,
+            body.to,
+            _actor(who),
+            now=request.app.state.clock.now(),
+            note=body.note,
+            expected_version=body.expected_version,
+        )
+    except CaseError as exc:
+        raise _refusal(exc) from None
     return _shown(moved)

@@ -7,9 +7,8 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from psycopg.rows import dict_row
 
-from firewatch.api.deps import Db, require
+from firewatch.api.deps import Db, require, select
 from firewatch.api.pages import MAX_LIMIT, decode_cursor, page
 from firewatch.auth.roles import Permission
 from firewatch.auth.users import Principal
@@ -28,17 +27,14 @@ def list_rejected(
 ) -> dict[str, Any]:
     """Oldest first from `since`; the payload is base64 (it may not be text at all)."""
     after_id = int(decode_cursor(cursor)[0]) if cursor else 0
-    rows = (
-        conn.cursor(row_factory=dict_row)
-        .execute(
-            "SELECT rejected_id, received_at, topic, payload, reason, detail FROM rejected_message"
-            " WHERE rejected_id > %(after)s"
-            " AND (%(since)s::timestamptz IS NULL OR received_at >= %(since)s)"
-            " AND (%(reason)s::text IS NULL OR reason = %(reason)s)"
-            " ORDER BY rejected_id LIMIT %(limit)s",
-            {"after": after_id, "since": since, "reason": reason, "limit": limit + 1},
-        )
-        .fetchall()
+    rows = select(
+        conn,
+        "SELECT rejected_id, received_at, topic, payload, reason, detail FROM rejected_message"
+        " WHERE rejected_id > %(after)s"
+        " AND (%(since)s::timestamptz IS NULL OR received_at >= %(since)s)"
+        " AND (%(reason)s::text IS NULL OR reason = %(reason)s)"
+        " ORDER BY rejected_id LIMIT %(limit)s",
+        {"after": after_id, "since": since, "reason": reason, "limit": limit + 1},
     )
     items = [
         {**row, "payload_base64": base64.b64encode(row.pop("payload")).decode()} for row in rows
