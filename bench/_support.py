@@ -33,6 +33,11 @@ LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 _TICKS = os.sysconf("SC_CLK_TCK")
 
 
+def say(text: str) -> None:
+    """Progress, on stderr: stdout's last line is the JSON figures."""
+    print(text, file=sys.stderr, flush=True)
+
+
 def _reachable(host: str, port: int) -> bool:
     try:
         with socket.create_connection((host, port), timeout=0.5):
@@ -142,6 +147,8 @@ class EngineProbe:
     def __init__(self, per_device: bool) -> None:
         self.stored = 0
         self.per_device: Counter[str] | None = Counter() if per_device else None
+        self.offline: list[str] = []
+        """Devices this instance's liveness sweep reported gone offline."""
         self._lags: array[float] = array("d")
         self._lock = threading.Lock()
 
@@ -157,6 +164,7 @@ class EngineProbe:
             self._lags.extend(lags)
         if self.per_device is not None:
             self.per_device.update(getattr(r, "device_id", "") for r in batch.records)
+            self.offline.extend(gone.device_id for gone in batch.offline)
 
     def sample(self, reset: bool = True) -> dict[str, Any]:
         """Counters now, and the lag percentiles since the previous sample that reset them."""
@@ -213,6 +221,7 @@ def engine_child_main() -> None:
             sample = probe.sample(reset=request.strip() != "peek")
             if request.strip() == "devices" and probe.per_device is not None:
                 sample["devices"] = dict(probe.per_device)
+                sample["offline"] = list(probe.offline)
             emit(sample)
 
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -222,6 +231,7 @@ def engine_child_main() -> None:
     final = {"final": True, **probe.sample()}
     if probe.per_device is not None:
         final["devices"] = dict(probe.per_device)
+        final["offline"] = list(probe.offline)
     emit(final)
 
 
@@ -262,7 +272,8 @@ class EngineChild:
         return self.process.pid
 
     def start(self, timeout_s: float = 60.0) -> None:
-        """Start and wait until it has subscribed (publishing earlier would miss its session)."""
+        """Start (or restart: the same MQTT session) and wait until it has subscribed."""
+        self._lines = queue.Queue()  # a killed predecessor's end-of-output is not ours
         with self.log_path.open("a") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-c", _CHILD],

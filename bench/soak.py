@@ -31,16 +31,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psycopg
 
-from bench._support import EngineChild, load_average, postgres_server, scratch_database
+from bench._support import EngineChild, load_average, postgres_server, say, scratch_database
 from bench.ingest import load_registry
 from simulators.load import LoadDevice, LoadProgress, generate_devices, private_mosquitto, run_load
 
 KEPT_UP = 0.95
 """A step is sustained when the engine stored at least this share of the offered rate."""
-
-
-def say(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
 
 
 class Load:
