@@ -7,6 +7,12 @@ must fix (client error, auth) are retried too — the contract says until a 2xx 
 slowest pace. If the engine dies mid-post the lease runs out and the same notification, with
 the same `id`, is sent again: receivers treat a repeated `id` as one notification.
 
+Due notifications leave most urgent first (red, orange, yellow, blue), then longest due, then
+oldest. A channel whose last post failed gets one notice per round, its most urgent, as a
+probe; the others wait unsent rather than each failing again. When the probe gets through
+after an outage at least as long as the longest backoff, the channel's waiting backlog is due
+at once, so it leaves in urgency order instead of as each notification's own backoff ends.
+
 Per recipient and channel, at most `rate_limit` notices per window leave (an SMS storm from a
 flapping detector waits); red notices are never held back.
 
@@ -23,7 +29,7 @@ import logging
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from datetime import timedelta
+from datetime import datetime, timedelta
 from random import Random
 from types import TracebackType
 
@@ -91,6 +97,7 @@ class Deliverer:
         self._pool = ThreadPoolExecutor(settings.parallel, thread_name_prefix="alert-post")
         self._conn: psycopg.Connection | None = None
         self._wake = threading.Event()
+        self._down: dict[str, datetime] = {}  # channel → its first failure since its last success
         self.attempts = 0
 
     def __enter__(self) -> Deliverer:
@@ -123,7 +130,7 @@ class Deliverer:
         return sent, int((self._clock.monotonic() - started) * 1000)
 
     def deliver_due(self) -> int:
-        """One round: claim what is due, post it, record it. How many were claimed."""
+        """One round: claim what is due, post it, record it. How many were posted or held."""
         conn, s = self._db(), self._s
         now = self._clock.now()
         claimed = outbox.claim(conn, list(self._channels), now, s.lease_s, s.batch)
@@ -139,12 +146,19 @@ class Deliverer:
                 continue
             counts[key] = counts.get(key, 0) + 1
             sending.append(c)
-        futures = {self._pool.submit(self._send, c): c for c in sending}
+        # A channel that failed last time gets one notice, its most urgent, as a probe; the
+        # others go back unsent and still due, instead of each failing and backing off.
+        first: dict[str, Claimed] = {}
+        for c in sending:
+            first.setdefault(c.channel, c)
+        parked = [c for c in sending if c.channel in self._down and c is not first[c.channel]]
+        outbox.release(conn, parked)
+        futures = {self._pool.submit(self._send, c): c for c in sending if c not in parked}
         for future in as_completed(futures):
             c = futures[future]
             sent, elapsed_ms = future.result()
             self._record(conn, c, sent, elapsed_ms)
-        return len(claimed)
+        return len(claimed) - len(parked)
 
     def _record(self, conn: psycopg.Connection, c: Claimed, sent: Sent, elapsed_ms: int) -> None:
         now = self._clock.now()
@@ -153,7 +167,11 @@ class Deliverer:
             outbox.record(conn, c, now, outcome="delivered", status=sent.status,
                           detail=sent.detail, elapsed_ms=elapsed_ms, retry_at=None)  # fmt: skip
             metrics.DELIVERIES.labels(c.channel, "delivered").inc()
+            down_since = self._down.pop(c.channel, None)
+            if down_since is not None:
+                self._recovered(conn, c.channel, now, now - down_since)
             return
+        self._down.setdefault(c.channel, now)
         wait = backoff_s(c.attempt, sent.failure, sent.retry_after_s, self._s, self._rng.random())
         retry_at = now + timedelta(seconds=wait)
         outbox.record(conn, c, now, outcome=sent.failure, status=sent.status,
@@ -161,6 +179,19 @@ class Deliverer:
         metrics.DELIVERIES.labels(c.channel, str(sent.failure)).inc()
         log.warning("notification %s (%s, attempt %d) failed, %s; again in %.1f s",
                     c.notification_id, c.channel, c.attempt, sent.detail, wait)  # fmt: skip
+
+    def _recovered(self, conn: psycopg.Connection, channel: str, now: datetime,
+                   down: timedelta) -> None:  # fmt: skip
+        """The channel answers again. After an outage long enough for retries to back off to
+        their slowest pace, its waiting backlog is due at once (in urgency order, oldest first)
+        instead of trickling out as each notification's backoff ends. A receiver that only
+        flickers keeps the backoff: pulling its failures forward would hammer it."""
+        if down.total_seconds() < self._s.backoff_max_s:
+            return
+        pulled = outbox.pull_forward(conn, channel, now)
+        log.info("%s receiver answers again after %.0f s: %d waiting notifications due now",
+                 channel, down.total_seconds(), pulled)  # fmt: skip
+        self._wake.set()
 
     def run(self, stop: threading.Event) -> None:
         """Deliver until `stop`; a lost database is waited for, never a reason to give up."""

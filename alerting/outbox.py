@@ -13,6 +13,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Final
 from zoneinfo import ZoneInfo
 
 import psycopg
@@ -96,20 +97,49 @@ def enqueue(conn: psycopg.Connection, items: Sequence[Outgoing], now: datetime) 
     return len(items)
 
 
+URGENCY: Final = ("red", "orange", "yellow", "blue")
+"""Levels, most urgent first: the order in which due notifications leave."""
+
+
 def claim(conn: psycopg.Connection, channels: Sequence[str], now: datetime, lease_s: float,
           limit: int) -> list[Claimed]:  # fmt: skip
-    """Take due notifications for a lease; a crashed taker's lease simply runs out."""
+    """Take due notifications for a lease, most urgent level first, then longest due, then
+    oldest: a backlog never makes a fire call wait behind maintenance notices. A crashed
+    taker's lease simply runs out."""
     rows = conn.execute(
         "UPDATE notification n SET lease_until = %(lease)s, attempts = n.attempts + 1"
         " WHERE notification_id IN (SELECT notification_id FROM notification"
         "   WHERE state = 'queued' AND due_at <= %(now)s AND channel = ANY(%(channels)s)"
         "     AND (lease_until IS NULL OR lease_until <= %(now)s)"
-        "   ORDER BY due_at LIMIT %(limit)s FOR UPDATE SKIP LOCKED)"
-        " RETURNING notification_id, channel, recipient, level, body, attempts",
+        "   ORDER BY array_position(%(urgency)s::text[], level), due_at, created_at,"
+        "     notification_id LIMIT %(limit)s FOR UPDATE SKIP LOCKED)"
+        " RETURNING notification_id, channel, recipient, level, body, attempts, due_at,"
+        "   created_at",
         {"lease": now + timedelta(seconds=lease_s), "now": now, "channels": list(channels),
-         "limit": limit},
+         "limit": limit, "urgency": list(URGENCY)},
     ).fetchall()  # fmt: skip
-    return [Claimed(*row) for row in rows]
+    # RETURNING has no order of its own: sort as picked, so that posts start most urgent first.
+    rows.sort(key=lambda r: (_rank(r[3]), r[6], r[7], r[0]))
+    return [Claimed(*row[:6]) for row in rows]
+
+
+def _rank(level: str) -> int:
+    return URGENCY.index(level) if level in URGENCY else len(URGENCY)
+
+
+def pull_forward(conn: psycopg.Connection, channel: str, now: datetime) -> int:
+    """A channel answers again: its notifications waiting out a backoff are due at once, each
+    as due as when it was queued, so the backlog leaves in urgency order, oldest first, rather
+    than one by one as each row's own timer runs out. Rows held by the rate limit or told to
+    wait by the receiver (429, Retry-After) keep their time; leased rows are in flight."""
+    return conn.execute(
+        "UPDATE notification SET due_at = created_at"
+        " WHERE state = 'queued' AND channel = %s AND due_at > created_at"
+        "   AND last_failure IS NOT NULL"
+        "   AND last_failure NOT IN ('held_rate_limit', 'rate_limited')"
+        "   AND (lease_until IS NULL OR lease_until <= %s)",
+        (channel, now),
+    ).rowcount
 
 
 def recent_counts(conn: psycopg.Connection, claimed: Sequence[Claimed],
@@ -147,6 +177,16 @@ def record(conn: psycopg.Connection, c: Claimed, now: datetime, *, outcome: str,
                 " WHERE notification_id = %s AND state = 'queued'",
                 (retry_at, outcome, c.notification_id),
             )
+
+
+def release(conn: psycopg.Connection, items: Sequence[Claimed]) -> None:
+    """Give claimed notifications back unsent, due as they were: not an attempt."""
+    if items:
+        conn.execute(
+            "UPDATE notification SET lease_until = NULL, attempts = attempts - 1"
+            " WHERE notification_id = ANY(%s) AND state = 'queued'",
+            ([c.notification_id for c in items],),
+        )
 
 
 def hold(conn: psycopg.Connection, c: Claimed, until: datetime) -> None:
