@@ -76,7 +76,8 @@ def check_token(secret: bytes, token: str, now: datetime) -> tuple[TokenCheck, C
     body, dot, signature = token.partition(".")
     if not dot or not body or not signature:
         return TokenCheck.MALFORMED, None
-    if not hmac.compare_digest(_sign(secret, body), signature):
+    # As bytes: compare_digest refuses str with non-ASCII characters, which a forged link may hold.
+    if not hmac.compare_digest(_sign(secret, body).encode(), signature.encode()):
         return TokenCheck.BAD_SIGNATURE, None
     try:
         raw = json.loads(_unb64(body))

@@ -33,6 +33,8 @@ class Month:
         match = re.fullmatch(r"(\d{4})-(\d{2})", text)
         if match is None or not 1 <= int(match[2]) <= 12:
             raise ValueError(f"expected a month as YYYY-MM, got {text!r}")
+        if not 2000 <= int(match[1]) <= 2999:
+            raise ValueError(f"expected a month of the years 2000 to 2999, got {text!r}")
         return cls(int(match[1]), int(match[2]))
 
     @property

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from typing import Any
 
 from firewatch.api.errors import ApiError
@@ -29,6 +30,23 @@ def decode_cursor(cursor: str) -> list[Any]:
     if not isinstance(key, list):
         raise ApiError(400, "bad_cursor", "the cursor is not one this API gave out")
     return key
+
+
+def resume(cursor: str | None, *kinds: Callable[[Any], Any]) -> list[Any] | None:
+    """The key a cursor continues after, each field made `kinds`' type; None: from the start.
+
+    >>> resume(encode_cursor(("2026-11-29T08:00:00+00:00", "AL-1")), datetime.fromisoformat, str)
+    [datetime.datetime(2026, 11, 29, 8, 0, tzinfo=datetime.timezone.utc), 'AL-1']
+    """
+    if not cursor:
+        return None
+    key = decode_cursor(cursor)
+    try:
+        if len(key) == len(kinds):
+            return [kind(value) for kind, value in zip(kinds, key, strict=True)]
+    except (TypeError, ValueError):
+        pass
+    raise ApiError(400, "bad_cursor", "the cursor is not one this API gave out")
 
 
 def page(items: list[dict[str, Any]], limit: int, key_fields: tuple[str, ...]) -> dict[str, Any]:

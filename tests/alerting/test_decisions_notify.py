@@ -210,6 +210,7 @@ def _token(expires_in_s: float, secret: bytes = SECRET) -> str:
         (_token(60, b"someone-elses-secret"), 0, TokenCheck.BAD_SIGNATURE),  # forged
         (_token(60)[:-2] + "xx", 0, TokenCheck.BAD_SIGNATURE),  # tampered signature
         ("eyJhIjoiQUwtMiJ9." + _token(60).split(".")[1], 0, TokenCheck.BAD_SIGNATURE),  # claims swapped
+        (_token(60)[:-2] + "火灾", 0, TokenCheck.BAD_SIGNATURE),  # not even ASCII
         ("not-a-token", 0, TokenCheck.MALFORMED),
         ("", 0, TokenCheck.MALFORMED),
     ],

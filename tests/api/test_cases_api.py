@@ -8,6 +8,8 @@ import psycopg
 import pytest
 
 from cases import SYSTEM, CasesSettings, Finding, Kind, Source, open_case
+from firewatch.auth.roles import Role as AuthRole
+from firewatch.auth.users import create_user
 from tests.api.conftest import Api
 
 
@@ -72,3 +74,48 @@ def test_an_illegal_move_names_what_is_allowed(api: Api, two_cases: tuple[str, s
         response = client.post(f"/api/v1/cases/{two_cases[0]}/move", json={"to": "closed"})
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "illegal_move"
+
+
+def test_dispatched_departments_move_their_own_parts(api: Api, two_cases: tuple[str, str]) -> None:
+    case_id = two_cases[0]
+    with psycopg.connect(api.db_url) as conn:
+        api.tokens["market"] = create_user(
+            conn, "u-market", AuthRole.DEPARTMENT, department="market_supervision"
+        )
+        api.tokens["police"] = create_user(
+            conn, "u-police", AuthRole.DEPARTMENT, department="police_station"
+        )
+    with api.client("operator") as client:
+        registered = client.post(f"/api/v1/cases/{case_id}/move", json={"to": "registered"})
+        assert registered.status_code == 200, registered.text
+        dispatched = client.post(
+            f"/api/v1/cases/{case_id}/dispatch",
+            json={"departments": ["market_supervision", "police_station"]},
+        )
+    part = f"/api/v1/cases/{case_id}/parts"
+    with api.client("police") as client:
+        not_theirs = client.post(f"{part}/market_supervision", json={"to": "accepted"})
+        no_note = client.post(f"{part}/police_station", json={"to": "declined"})
+        declined = client.post(
+            f"{part}/police_station", json={"to": "declined", "note": "no police matter"}
+        )
+    with api.client("market") as client:
+        accepted = client.post(f"{part}/market_supervision", json={"to": "accepted"})
+        done = client.post(f"{part}/market_supervision", json={"to": "done", "note": "fixed"})
+    assert dispatched.json()["stage"] == "dispatched"
+    assert not_theirs.status_code == 403 and "department" in not_theirs.json()["error"]["message"]
+    assert no_note.status_code == 403
+    assert declined.status_code == 200
+    assert accepted.json()["stage"] == "handling"
+    assert done.json()["stage"] == "verifying", "the last part done sends it to verification"
+
+
+def test_cases_filter_by_community_and_opening_time(api: Api, two_cases: tuple[str, str]) -> None:
+    later = datetime.now(UTC).isoformat()
+    with api.client("viewer") as client:
+        riverside = client.get("/api/v1/cases", params={"community": "Riverside"}).json()
+        none_yet = client.get("/api/v1/cases", params={"since": later}).json()
+        before = client.get("/api/v1/cases", params={"until": later}).json()
+    assert [c["case_id"] for c in riverside["items"]] == [two_cases[1]]
+    assert none_yet["items"] == []
+    assert {c["case_id"] for c in before["items"]} == set(two_cases)

@@ -30,7 +30,7 @@ from alerting import (
 )
 from firewatch.api.deps import Db, require, scope_filter, select
 from firewatch.api.errors import ApiError
-from firewatch.api.pages import MAX_LIMIT, decode_cursor, page
+from firewatch.api.pages import MAX_LIMIT, page, resume
 from firewatch.auth.roles import Permission
 from firewatch.auth.users import Principal
 from firewatch.contract import Level
@@ -81,9 +81,7 @@ def list_alerts(
     cursor: str | None = None,
 ) -> dict[str, Any]:
     """Alerts opened at or after `since` (and before `until`), oldest first."""
-    after = decode_cursor(cursor) if cursor else None
-    if after is not None and len(after) != 2:  # (opened_at, alert_id)
-        raise ApiError(400, "bad_cursor", "the cursor is not one this API gave out")
+    after = resume(cursor, datetime.fromisoformat, str)
     rows = select(
         conn,
         _SELECT + " WHERE (%(communities)s::text[] IS NULL OR v.community = ANY(%(communities)s))"

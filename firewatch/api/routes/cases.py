@@ -33,7 +33,7 @@ from cases import (
 )
 from firewatch.api.deps import Db, require, scope_filter
 from firewatch.api.errors import ApiError
-from firewatch.api.pages import MAX_LIMIT, decode_cursor, page
+from firewatch.api.pages import MAX_LIMIT, page, resume
 from firewatch.auth.roles import Permission
 from firewatch.auth.users import Principal
 
@@ -106,7 +106,7 @@ def list_cases(
 ) -> dict[str, Any]:
     """Cases by id; `since` / `until` bound when they were opened; `supervision` lists the
     cases under listed supervision (挂牌督办)."""
-    after = str(decode_cursor(cursor)[0]) if cursor else ""
+    after = (resume(cursor, str) or [""])[0]
     cases = find(
         conn, venue_id=venue_id, stage=stage, supervision=supervision, open_only=open_only,
         communities=scope_filter(who), since=since, until=until,

@@ -14,7 +14,7 @@ from psycopg.rows import dict_row
 
 from firewatch.api.deps import Db, require, scope_filter
 from firewatch.api.errors import ApiError
-from firewatch.api.pages import MAX_LIMIT, decode_cursor, page
+from firewatch.api.pages import MAX_LIMIT, page, resume
 from firewatch.auth.roles import Permission
 from firewatch.auth.users import Principal
 from firewatch.registry import RegistryImportError, import_document
@@ -61,7 +61,7 @@ def list_records(
     cursor: str | None = None,
     include_retired: bool = False,
 ) -> dict[str, Any]:
-    after = str(decode_cursor(cursor)[0]) if cursor else ""
+    after = (resume(cursor, str) or [""])[0]
     where = sql.SQL("{} > %(after)s AND (%(retired)s OR retired_at IS NULL)").format(
         sql.Identifier(_KEY[kind])
     )

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 
 from firewatch.api.deps import Db, require, select
-from firewatch.api.pages import MAX_LIMIT, decode_cursor, page
+from firewatch.api.pages import MAX_LIMIT, page, resume
 from firewatch.auth.roles import Permission
 from firewatch.auth.users import Principal
 
@@ -26,7 +26,7 @@ def list_rejected(
     cursor: str | None = None,
 ) -> dict[str, Any]:
     """Oldest first from `since`; the payload is base64 (it may not be text at all)."""
-    after_id = int(decode_cursor(cursor)[0]) if cursor else 0
+    after_id = (resume(cursor, int) or [0])[0]
     rows = select(
         conn,
         "SELECT rejected_id, received_at, topic, payload, reason, detail FROM rejected_message"

@@ -18,7 +18,7 @@ from cases.assessment import Month, assess, render_csv, render_html
 from cases.inspections import Coverage, coverage
 from firewatch.api.deps import Db, require
 from firewatch.api.errors import ApiError
-from firewatch.api.pages import MAX_LIMIT, decode_cursor, page
+from firewatch.api.pages import MAX_LIMIT, page, resume
 from firewatch.auth.roles import Permission
 from firewatch.auth.users import Principal
 
@@ -67,7 +67,7 @@ def inspection_coverage(
 ) -> dict[str, Any]:
     """Each venue's last inspection and whether it is covered, due or overdue in its cycle,
     with the counts of the whole selection."""
-    after = str(decode_cursor(cursor)[0]) if cursor else ""
+    after = (resume(cursor, str) or [""])[0]
     zone = settings_from_config(request.app.state.config).zone
     venues = [
         v

@@ -15,7 +15,7 @@ from psycopg import sql
 
 from firewatch.api.deps import Db, require, scope_filter, select
 from firewatch.api.errors import ApiError
-from firewatch.api.pages import MAX_LIMIT, decode_cursor, page
+from firewatch.api.pages import MAX_LIMIT, page, resume
 from firewatch.auth.roles import Permission
 from firewatch.auth.users import Principal
 from firewatch.contract import Level
@@ -47,7 +47,7 @@ def latest_risk(
     cursor: str | None = None,
 ) -> dict[str, Any]:
     """The latest score of each venue (or community), by subject id."""
-    after = str(decode_cursor(cursor)[0]) if cursor else ""
+    after = (resume(cursor, str) or [""])[0]
     query = sql.SQL(
         "SELECT * FROM (SELECT DISTINCT ON (subject_id) {columns} FROM risk_score"
         " WHERE scope = %(scope)s AND subject_id > %(after)s AND {visible}"
@@ -84,7 +84,7 @@ def risk_history(
     cursor: str | None = None,
 ) -> dict[str, Any]:
     """One venue's (or community's) scores over time, oldest first, each with its reasons."""
-    after = decode_cursor(cursor)[0] if cursor else None
+    after = (resume(cursor, datetime.fromisoformat) or [None])[0]
     query = sql.SQL(
         "SELECT {columns} FROM risk_score WHERE scope = %(scope)s AND subject_id = %(subject)s"
         " AND {visible} AND (%(since)s::timestamptz IS NULL OR at >= %(since)s)"

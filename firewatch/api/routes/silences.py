@@ -15,7 +15,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 from alerting import Scope, Silence, add_silence, cancel_silence
 from firewatch.api.deps import Db, require, scope_filter, select
 from firewatch.api.errors import ApiError
-from firewatch.api.pages import MAX_LIMIT, decode_cursor, page
+from firewatch.api.pages import MAX_LIMIT, page, resume
 from firewatch.auth.roles import Permission
 from firewatch.auth.users import Principal
 
@@ -79,7 +79,7 @@ def list_silences(
     cursor: str | None = None,
 ) -> dict[str, Any]:
     """Silences running or still to come (with `include_ended`, all of them), by id."""
-    after = int(decode_cursor(cursor)[0]) if cursor else 0
+    after = (resume(cursor, int) or [0])[0]
     rows = select(
         conn,
         _SELECT + " AND s.silence_id > %(after)s AND (%(all)s OR s.ends_at > %(now)s)"
