@@ -117,6 +117,9 @@ class MqttConfig(_Section):
 class ApiConfig(_Section):
     bind: str = Field(default="127.0.0.1:8080", pattern=r"^[^:\s]+:[0-9]{1,5}$")
     admin_token: SecretStr | None = Field(default=None, description="bootstrap admin bearer token")
+    query_timeout_s: float = Field(
+        default=10.0, gt=0, le=300, description="a request's database work is cancelled after this"
+    )
 
     @field_validator("admin_token")
     @classmethod

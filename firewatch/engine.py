@@ -14,11 +14,11 @@ from contextlib import ExitStack
 from datetime import timedelta
 
 import psycopg
-from psycopg_pool import ConnectionPool
 
 from dashboards.upkeep import keep_rollups
 from firewatch import services, topics
 from firewatch.api.app import create_app
+from firewatch.api.deps import open_pool
 from firewatch.api.server import ApiServer
 from firewatch.clock import Clock
 from firewatch.config import Config, ConfigError
@@ -127,7 +127,7 @@ def run_engine(
             }
 
         pool = stack.enter_context(
-            ConnectionPool(url, min_size=1, max_size=config.database.pool_size, open=True)
+            open_pool(url, config.database.pool_size, config.api.query_timeout_s)
         )
         admin = config.api.admin_token.get_secret_value() if config.api.admin_token else None
         stack.enter_context(

@@ -17,6 +17,19 @@ from firewatch.auth.roles import Permission, allowed
 from firewatch.auth.users import Principal, authenticate
 
 
+def open_pool(url: str, size: int, query_timeout_s: float) -> ConnectionPool:
+    """The API's connections: each statement cancelled after `query_timeout_s`, and a request
+    that waits longer than that for a free connection is told the API is busy."""
+    return ConnectionPool(
+        url,
+        min_size=1,
+        max_size=size,
+        timeout=query_timeout_s,
+        kwargs={"options": f"-c statement_timeout={int(query_timeout_s * 1000)}"},
+        open=True,
+    )
+
+
 def db(request: Request) -> Iterator[psycopg.Connection]:
     pool: ConnectionPool | None = request.app.state.pool
     if pool is None:

@@ -6,6 +6,7 @@ import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from psycopg_pool import PoolTimeout
 from starlette.exceptions import HTTPException
 
 
@@ -37,6 +38,16 @@ def install(app: FastAPI) -> None:
         # mistake, not ours.
         message = exc.diag.message_primary or "a value in the request cannot be stored or compared"
         return JSONResponse(error_body("invalid_request", message), status_code=400)
+
+    @app.exception_handler(psycopg.errors.QueryCanceled)
+    async def too_slow(_request: Request, _exc: psycopg.errors.QueryCanceled) -> JSONResponse:
+        message = "the request took too long and was cancelled: narrow it (since, limit) or retry"
+        return JSONResponse(error_body("timeout", message), status_code=503)
+
+    @app.exception_handler(PoolTimeout)
+    async def busy(_request: Request, _exc: PoolTimeout) -> JSONResponse:
+        message = "the API is busy: every database connection is in use; retry shortly"
+        return JSONResponse(error_body("busy", message), status_code=503)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:

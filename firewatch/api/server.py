@@ -13,6 +13,9 @@ from fastapi import FastAPI
 log = logging.getLogger("firewatch.api")
 
 
+MAX_CONNECTIONS = 200
+
+
 class ApiServerError(Exception):
     """The API could not start; the message names the address."""
 
@@ -22,7 +25,17 @@ class ApiServer:
         host, _, port = bind.rpartition(":")
         self.bind = bind
         self._server = uvicorn.Server(
-            uvicorn.Config(app, host=host, port=int(port), log_level="warning", access_log=False)
+            uvicorn.Config(
+                app,
+                host=host,
+                port=int(port),
+                log_level="warning",
+                access_log=False,
+                # Idle keep-alive connections are closed, and past this many open connections
+                # new requests get 503 rather than queueing without bound.
+                timeout_keep_alive=5,
+                limit_concurrency=MAX_CONNECTIONS,
+            )
         )
         self._thread = threading.Thread(target=self._server.run, name="api", daemon=True)
 
