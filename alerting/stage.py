@@ -126,12 +126,15 @@ class AlertStage:
         return outcome
 
     def drain(self) -> list[Outcome]:
-        """Process everything queued, in order; an input is only dropped once it is done."""
+        """Process what is queued now, in order; an input is only dropped once it is done.
+
+        What arrives meanwhile waits for the next round, so that under a steady stream `run`
+        still ticks: verification periods, reminders and escalation are never starved."""
         out: list[Outcome] = []
-        while True:
+        with self._wake:
+            budget = len(self._inputs)
+        for _ in range(budget):
             with self._wake:
-                if not self._inputs:
-                    break
                 item = self._inputs[0]
             try:
                 outcome = self._one(item)
