@@ -1,26 +1,33 @@
 """A local notification receiver (CONTRACT.md section 3) for the demo: it answers every POST
-with 204, prints each notification once (a repeated `id` is the same notification), and keeps
-them for the demo's summary. Phone numbers are masked in what it prints."""
+with 204, prints each notification once (a repeated `id` is the same notification), keeps them
+for the demo's summary, and hands each new one to its listeners (the simulated station members
+who answer the call). Phone numbers are masked in what it prints."""
 
 from __future__ import annotations
 
 import json
+import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
 from firewatch.logs import redact
 
+log = logging.getLogger("firewatch.demo")
+
 Printer = Callable[[str], None]
+Listener = Callable[[Mapping[str, Any]], None]
 
 
 class NotificationReceiver:
-    def __init__(self, printer: Printer, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, printer: Printer, host: str = "127.0.0.1", port: int = 0,
+                 listeners: Sequence[Listener] = ()) -> None:  # fmt: skip
         self.received: dict[str, dict[str, Any]] = {}
         self.posts = 0
         self._lock = threading.Lock()
+        self._listeners = tuple(listeners)
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -60,6 +67,11 @@ class NotificationReceiver:
         to = ", ".join(note.get("to") or [])
         head = f"[{note.get('channel', path.strip('/'))} {note.get('level', '?')}] to {to}"
         printer(redact(f"{head}: {note.get('title', '')} — {note.get('text', '')}"))
+        for listener in self._listeners:
+            try:
+                listener(note)
+            except Exception:  # a listener's bug must not turn the receiver's answer into a 500
+                log.exception("a listener of the notification receiver failed")
 
     def __enter__(self) -> NotificationReceiver:
         self._thread.start()
