@@ -156,10 +156,13 @@ def _parser() -> argparse.ArgumentParser:
     demo_cmd.add_argument(
         "--no-wait",
         action="store_true",
-        help="exit after the set-up instead of running until Ctrl-C",
+        help="exit after the day (status 1 if a scenario's outcome was wrong), not at Ctrl-C",
     )
     demo_cmd.add_argument(
-        "--speed", type=float, default=600.0, help="how much faster than real time the day runs"
+        "--speed",
+        type=float,
+        default=600.0,
+        help="how much faster than real time the quiet hours run (incidents: 10x)",
     )
     demo_cmd.add_argument(
         "--scenario", action="append", help="play only this scenario (repeatable); default: all"

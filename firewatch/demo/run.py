@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import secrets
 import sys
 import tempfile
@@ -197,7 +198,10 @@ def run_demo(
 ) -> int:
     """The day, then (`hold`) up until Ctrl-C; 1 when a scenario's outcome was wrong.
     `hours`: play only that much of the day (a shorter demo, for tests)."""
-    pace = Pace(quiet=speed, incident=incident_speed)
+    if not (speed > 0 and math.isfinite(speed)):
+        say(f"--speed: expected a positive number, got {speed:g}")
+        return 2
+    pace = Pace(quiet=speed, incident=min(incident_speed, speed))
     zone = ZoneInfo(config.general.timezone)
     day = plan(scenarios, seed, zone, hours)
     with ExitStack() as stack:
