@@ -21,7 +21,16 @@ from alerting.escalate import Action, escalation, unanswered
 from alerting.group import Grouped, group, merged, opened
 from alerting.mute import Muted, mute_alert, mute_signal, recheck_at, silences_for
 from alerting.outbox import build, enqueue
-from alerting.records import AlertKind, AlertState, AlertView, DeviceMark, Mark, Signal, higher
+from alerting.records import (
+    LEVEL_RANK,
+    AlertKind,
+    AlertState,
+    AlertView,
+    DeviceMark,
+    Mark,
+    Signal,
+    higher,
+)
 from alerting.route import ESCALATION_TARGETS, Purpose, purpose_due, route
 from alerting.settings import AlertSettings
 from alerting.texts import Wording
@@ -36,6 +45,8 @@ _NOTIFIED = {
     Purpose.STAND_DOWN: AlertState.RESOLVED,
 }
 """What each notice tells, for `purpose_due`; reminders, steps and follow-ups change nothing."""
+_TELLS_LEVEL = frozenset({Purpose.CONFIRMED, Purpose.UPGRADED})
+"""The notices after which those called know the alert's level (an upgrade is measured from it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,15 +101,23 @@ def notify(conn: psycopg.Connection, a: AlertView, purpose: Purpose, *, step: in
     r = route(a.kind, purpose, step, venue=venue, directory=env.directory, contacts=s.contacts,
               channels=s.delivery.channels)  # fmt: skip
     round_no = a.notify_round + 1 if purpose == Purpose.REMINDER else 0
+    if purpose == Purpose.UPGRADED:
+        round_no = LEVEL_RANK[a.level]  # the key names the level: one notice per level reached
     entries = [env.directory.device(d.device_id) for d in a.devices]
     locations = tuple(e.location for e in entries if e is not None and e.location)
     at = a.confirmed_at if purpose != Purpose.PENDING and a.confirmed_at else a.opened_at
-    wording = Wording(purpose, step, a.level, why, frozenset(a.criteria), locations, at)
+    if purpose == Purpose.UPGRADED:
+        at = now  # when it got worse
+    was = a.notified_level if purpose == Purpose.UPGRADED else None
+    wording = Wording(purpose, step, a.level, why, frozenset(a.criteria), locations, at, was)
     items = build(a, r, wording, venue=venue, ack=s.ack, zone=s.zone, now=now, round_no=round_no)
     enqueue(conn, items, now)
-    notified = _NOTIFIED.get(purpose, a.notified_state)
-    return replace(a, last_notified_at=now, notify_round=round_no or a.notify_round,
-                   notified_state=notified), len(items)  # fmt: skip
+    return replace(
+        a, last_notified_at=now,
+        notify_round=round_no if purpose == Purpose.REMINDER else a.notify_round,
+        notified_state=_NOTIFIED.get(purpose, a.notified_state),
+        notified_level=a.level if purpose in _TELLS_LEVEL else a.notified_level,
+    ), len(items)  # fmt: skip
 
 
 def settle(
@@ -125,7 +144,10 @@ def settle(
         purpose = purpose_due(a)
         if purpose is not None:
             why = verdict.reason or a.resolution or ""
-            a, n = notify(conn, a, purpose, step=0, why=why, venue=venue, now=now, env=env)
+            # An upgrade goes to every step up already called too; the others are not routed
+            # by step.
+            step = a.escalation_step if purpose == Purpose.UPGRADED else 0
+            a, n = notify(conn, a, purpose, step=step, why=why, venue=venue, now=now, env=env)
             sent += n
         due, _ = escalation(a, now, s.escalation)
         for act in [*due, *forced]:

@@ -144,6 +144,7 @@ class AlertView:
     notify_round: int = 0
     last_notified_at: datetime | None = None
     notified_state: AlertState | None = None
+    notified_level: Level | None = None  # the level those called were last told (None: not yet)
     muted: str | None = None
     summary: str = ""
     signals: int = 0

@@ -2,9 +2,10 @@
 
 A pending fire alert goes to the venue's own contacts first; only a confirmed one calls the
 venue's responsible micro fire station. Unanswered, it escalates to the station chief, then the
-subdistrict fire-safety office, then (red only) the nearest professional fire brigade. Trouble
-is maintenance: the venue contact and the grid staff, never a fire station. Every notice except
-reminders is mirrored to the city operations platform (一网统管) by webhook.
+subdistrict fire-safety office, then (red only) the nearest professional fire brigade. A
+confirmed fire whose level rises (orange → red) is announced at once to everyone already called
+about it. Trouble is maintenance: the venue contact and the grid staff, never a fire station.
+Every notice except reminders is mirrored to the city operations platform (一网统管) by webhook.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from enum import StrEnum
 from typing import Final
 
 from alerting.directory import Directory, VenueEntry
-from alerting.records import AlertKind, AlertState, AlertView
+from alerting.records import LEVEL_RANK, AlertKind, AlertState, AlertView
 from alerting.settings import Contacts
 
 PERSON_CHANNELS: Final = ("sms", "push")
@@ -27,6 +28,7 @@ class Purpose(StrEnum):
     CONFIRMED = "confirmed"  # a confirmed fire: turn out
     REMINDER = "reminder"  # still not acknowledged
     ESCALATION = "escalation"  # nobody answered: the next one up
+    UPGRADED = "upgraded"  # a called fire is worse now (orange → red)
     MAINTENANCE = "maintenance"  # device trouble
     STAND_DOWN = "stand_down"  # a confirmed alert was resolved
     FOLLOW_UP = "follow_up"  # the venue passed its false-alarm limit for the day
@@ -47,6 +49,7 @@ class RouteReason(StrEnum):
     RESPONSIBLE_STATION = "responsible_station"
     NOT_ACKNOWLEDGED = "not_acknowledged"
     ESCALATED = "escalated"
+    LEVEL_RAISED = "level_raised_tell_those_called"
     MAINTENANCE = "maintenance_never_a_station"
     STAND_DOWN = "stand_down"
     FOLLOW_UP = "false_alarms_follow_up"
@@ -86,6 +89,11 @@ def targets(kind: AlertKind, purpose: Purpose, step: int) -> tuple[tuple[Target,
         return _MAINTENANCE
     if purpose == Purpose.ESCALATION:
         return (ESCALATION_TARGETS[step],), RouteReason.ESCALATED
+    if purpose == Purpose.UPGRADED:
+        # Those called at confirmation and every step up reached so far (`step`); whom the new
+        # level adds later (the brigade, for red) escalation calls at its own time.
+        called = tuple(ESCALATION_TARGETS[n] for n in sorted(ESCALATION_TARGETS) if n <= step)
+        return (Target.STATION, Target.VENUE_CONTACTS, *called), RouteReason.LEVEL_RAISED
     if purpose == Purpose.MAINTENANCE:
         return _MAINTENANCE
     return _FIRE[purpose]
@@ -143,4 +151,13 @@ def purpose_due(alert: AlertView) -> Purpose | None:
         return Purpose.CONFIRMED
     if state == AlertState.RESOLVED and done in (AlertState.CONFIRMED, AlertState.ACKNOWLEDGED):
         return Purpose.STAND_DOWN
+    if state in (AlertState.CONFIRMED, AlertState.ACKNOWLEDGED) and raised(alert):
+        return Purpose.UPGRADED  # acknowledged too: the station on its way must know
     return None
+
+
+def raised(alert: AlertView) -> bool:
+    """Its level is above the one those called were last told (never for a drop, or before
+    anyone was told: the confirmation notice names the level it has then)."""
+    told = alert.notified_level
+    return told is not None and LEVEL_RANK[alert.level] > LEVEL_RANK[told]

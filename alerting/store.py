@@ -23,8 +23,8 @@ from rules.evidence import ReadingRef
 _COLUMNS: Final = (
     "alert_id, venue_id, kind, level, state, policy, opened_at, confirmed_at, acked_at,"
     " contact_acked_at, last_signal_at, criteria, escalation_step, notify_round,"
-    " last_notified_at, notified_state, muted, summary, signals, acked_by, contact_acked_by,"
-    " resolved_at, resolution, case_id, next_check_at, version"
+    " last_notified_at, notified_state, notified_level, muted, summary, signals, acked_by,"
+    " contact_acked_by, resolved_at, resolution, case_id, next_check_at, version"
 )
 _DEVICE_COLUMNS: Final = (
     "device_id, level, muted, first_at, last_at, alarm_since, alarming, hushed_at, cleared_at"
@@ -48,16 +48,17 @@ def _view(conn: psycopg.Connection, row: dict[str, Any]) -> AlertView:
         (row["alert_id"],),
     ).fetchall()
     criteria = {k: datetime.fromisoformat(v) for k, v in (row["criteria"] or {}).items()}
-    notified = row["notified_state"]
+    notified, told = row["notified_state"], row["notified_level"]
     return AlertView(
         row["alert_id"], row["venue_id"], AlertKind(row["kind"]), Level(row["level"]),
         AlertState(row["state"]), Policy(row["policy"]), row["opened_at"], row["confirmed_at"],
         row["acked_at"], row["contact_acked_at"], row["last_signal_at"], criteria,
         tuple(DeviceView(d[0], Level(d[1]), *d[2:]) for d in devices), row["escalation_step"],
         row["notify_round"], row["last_notified_at"],
-        AlertState(notified) if notified else None, row["muted"], row["summary"],
-        row["signals"], row["acked_by"], row["contact_acked_by"], row["resolved_at"],
-        row["resolution"], row["case_id"], row["next_check_at"], row["version"],
+        AlertState(notified) if notified else None, Level(told) if told else None, row["muted"],
+        row["summary"], row["signals"], row["acked_by"], row["contact_acked_by"],
+        row["resolved_at"], row["resolution"], row["case_id"], row["next_check_at"],
+        row["version"],
     )  # fmt: skip
 
 
@@ -90,6 +91,7 @@ def _values(a: AlertView) -> dict[str, object]:
         "criteria": json.dumps({k: v.isoformat() for k, v in a.criteria.items()}),
         "escalation_step": a.escalation_step, "notify_round": a.notify_round,
         "last_notified_at": a.last_notified_at, "notified_state": a.notified_state,
+        "notified_level": a.notified_level,
         "muted": a.muted, "summary": a.summary, "signals": a.signals, "acked_by": a.acked_by,
         "contact_acked_by": a.contact_acked_by, "resolved_at": a.resolved_at,
         "resolution": a.resolution, "case_id": a.case_id, "next_check_at": a.next_check_at,

@@ -5,13 +5,20 @@
 >>> from zoneinfo import ZoneInfo
 >>> v = VenueEntry("V-1", "老王小吃", "small_restaurant", "梅园", "G-1", "长乐路 1 号", "MS-1",
 ...                (), 31.2, 121.4)
+>>> zone = ZoneInfo("Asia/Shanghai")
 >>> title, text = render(Wording(Purpose.CONFIRMED, 0, Level.RED, "red_evidence",
 ...     frozenset({"smoke", "heat"}), ("二楼厨房",), datetime(2026, 5, 1, 18, 2, tzinfo=UTC)),
-...     v, ZoneInfo("Asia/Shanghai"))
+...     v, zone)
 >>> title
 '【火警·红色】老王小吃'
 >>> text.split("。")[0]
 '5月2日 02:02，老王小吃（长乐路 1 号，二楼厨房）确认火警：烟雾、温度骤升，烟温复合报警'
+>>> title, text = render(Wording(Purpose.UPGRADED, 0, Level.RED, "", frozenset({"gas", "heat"}),
+...     (), datetime(2026, 5, 1, 18, 9, tzinfo=UTC), was=Level.ORANGE), v, zone)
+>>> title
+'【警情升级·红色】老王小吃'
+>>> text.split("。")[0]
+'5月2日 02:09，老王小吃（长乐路 1 号）火警由橙色升级为红色：温度骤升、电池热失控气体'
 """
 
 from __future__ import annotations
@@ -45,6 +52,7 @@ WHAT_TO_DO: Final = {
     Purpose.CONFIRMED: "请立即出动处置，并通过链接确认接警",
     Purpose.REMINDER: "尚无人确认接警，请立即出动并通过链接确认",
     Purpose.ESCALATION: "微型消防站未确认接警，请立即协调处置并通过链接确认",
+    Purpose.UPGRADED: "警情加重，请立即增派力量处置；尚未确认接警的请通过链接确认",
     Purpose.MAINTENANCE: "这不是火警，请安排人员检修设备",
     Purpose.STAND_DOWN: "警情已解除，无需继续出动",
     Purpose.FOLLOW_UP: "该场所今日误报及撤销的报警已超过限值，请安排跟进检查",
@@ -60,6 +68,7 @@ class Wording:
     sensed: frozenset[str]  # the alert's criteria
     locations: tuple[str, ...]  # of its devices: floor, room, shed
     at: datetime  # when it was opened (or confirmed)
+    was: Level | None = None  # for an upgrade: the level told before
 
 
 def _when(at: datetime, zone: ZoneInfo) -> str:
@@ -80,6 +89,9 @@ def _what(w: Wording) -> str:
         return "警情解除"
     if w.purpose == Purpose.FOLLOW_UP:
         return f"再次误报：{sensed}"
+    if w.purpose == Purpose.UPGRADED:
+        was = f"由{LEVELS[w.was]}" if w.was is not None else ""
+        return f"火警{was}升级为{LEVELS[w.level]}：{sensed}"
     return f"确认火警：{sensed}" + (f"，{why}" if why else "")
 
 
@@ -89,6 +101,7 @@ def render(w: Wording, venue: VenueEntry, zone: ZoneInfo) -> tuple[str, str]:
         Purpose.PENDING: "火灾预警", Purpose.MAINTENANCE: "设备维护",
         Purpose.STAND_DOWN: "警情解除", Purpose.ESCALATION: "火警升级",
         Purpose.REMINDER: "火警提醒", Purpose.FOLLOW_UP: "误报跟进",
+        Purpose.UPGRADED: "警情升级",
     }.get(w.purpose, "火警")  # fmt: skip
     title = f"【{kind}·{LEVELS[w.level]}】{venue.name}"
     where = venue.address + ("，" + "、".join(dict.fromkeys(w.locations)) if w.locations else "")

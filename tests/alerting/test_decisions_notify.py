@@ -32,6 +32,13 @@ from tests.alerting.support import SECRET, T0
         (AlertKind.FIRE, Purpose.ESCALATION, 1, ((Target.STATION_CHIEF,), RouteReason.ESCALATED)),
         (AlertKind.FIRE, Purpose.ESCALATION, 2, ((Target.OFFICE,), RouteReason.ESCALATED)),
         (AlertKind.FIRE, Purpose.ESCALATION, 3, ((Target.BRIGADE,), RouteReason.ESCALATED)),
+        # worse now: those called at confirmation...
+        (AlertKind.FIRE, Purpose.UPGRADED, 0,
+         ((Target.STATION, Target.VENUE_CONTACTS), RouteReason.LEVEL_RAISED)),
+        # ...and every step up already called, not the ones still to come
+        (AlertKind.FIRE, Purpose.UPGRADED, 2,
+         ((Target.STATION, Target.VENUE_CONTACTS, Target.STATION_CHIEF, Target.OFFICE),
+          RouteReason.LEVEL_RAISED)),
         # trouble is maintenance whatever asks, never a station
         (AlertKind.TROUBLE, Purpose.MAINTENANCE, 0,
          ((Target.VENUE_CONTACTS, Target.GRID_STAFF), RouteReason.MAINTENANCE)),
@@ -68,6 +75,36 @@ def test_purpose_due(kind: AlertKind, state: AlertState, notified: AlertState | 
                      expected: Purpose | None) -> None:  # fmt: skip
     a = replace(alert(dev("D1"), kind=kind, state=state), notified_state=notified)
     assert purpose_due(a) == expected
+
+
+ORANGE, RED = Level.ORANGE, Level.RED
+
+
+@pytest.mark.parametrize(
+    ("state", "notified", "level", "told", "expected"),
+    [
+        (C, C, RED, ORANGE, Purpose.UPGRADED),  # called at orange, red now: tell them at once
+        (A, C, RED, ORANGE, Purpose.UPGRADED),  # acknowledged: the station on its way must know
+        (C, C, RED, RED, None),  # already told red: not again
+        (C, C, ORANGE, RED, None),  # a drop in level is never announced
+        (C, C, RED, None, None),  # nobody told any level yet (no notice went out)
+        (C, P, RED, None, Purpose.CONFIRMED),  # confirmed at red: the call itself says red
+        (R, C, RED, ORANGE, Purpose.STAND_DOWN),  # resolved: standing down is what matters
+        (C, C, ORANGE, ORANGE, None),  # the same level: nothing new (reminders are escalation's)
+    ],
+)  # fmt: skip
+def test_purpose_due_when_the_level_rises(state: AlertState, notified: AlertState,
+                                          level: Level, told: Level | None,
+                                          expected: Purpose | None) -> None:  # fmt: skip
+    a = replace(alert(dev("D1"), state=state, level=level), notified_state=notified,
+                notified_level=told)  # fmt: skip
+    assert purpose_due(a) == expected
+
+
+def test_trouble_is_never_upgraded() -> None:
+    a = replace(alert(dev("D1"), kind=AlertKind.TROUBLE, state=C, level=Level.YELLOW),
+                notified_state=C, notified_level=Level.BLUE)  # fmt: skip
+    assert purpose_due(a) is None
 
 
 E = EscalationSettings()  # chief 90 s, office 180 s, brigade 300 s, reminders every 60 s
