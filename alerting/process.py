@@ -144,9 +144,9 @@ def settle(
         purpose = purpose_due(a)
         if purpose is not None:
             why = verdict.reason or a.resolution or ""
-            # An upgrade goes to every step up already called too; the others are not routed
-            # by step.
-            step = a.escalation_step if purpose == Purpose.UPGRADED else 0
+            # An upgrade or a stand-down goes to every step up already called too; the others
+            # are not routed by step.
+            step = a.escalation_step if purpose in (Purpose.UPGRADED, Purpose.STAND_DOWN) else 0
             a, n = notify(conn, a, purpose, step=step, why=why, venue=venue, now=now, env=env)
             sent += n
         due, _ = escalation(a, now, s.escalation)

@@ -61,7 +61,6 @@ _FIRE: Final = {
     Purpose.PENDING: ((Target.VENUE_CONTACTS,), RouteReason.CONTACTS_FIRST),
     Purpose.CONFIRMED: ((Target.STATION, Target.VENUE_CONTACTS), RouteReason.RESPONSIBLE_STATION),
     Purpose.REMINDER: ((Target.STATION,), RouteReason.NOT_ACKNOWLEDGED),
-    Purpose.STAND_DOWN: ((Target.STATION, Target.VENUE_CONTACTS), RouteReason.STAND_DOWN),
     Purpose.FOLLOW_UP: ((Target.GRID_STAFF,), RouteReason.FOLLOW_UP),
 }
 _MAINTENANCE: Final = ((Target.VENUE_CONTACTS, Target.GRID_STAFF), RouteReason.MAINTENANCE)
@@ -89,11 +88,13 @@ def targets(kind: AlertKind, purpose: Purpose, step: int) -> tuple[tuple[Target,
         return _MAINTENANCE
     if purpose == Purpose.ESCALATION:
         return (ESCALATION_TARGETS[step],), RouteReason.ESCALATED
-    if purpose == Purpose.UPGRADED:
-        # Those called at confirmation and every step up reached so far (`step`); whom the new
-        # level adds later (the brigade, for red) escalation calls at its own time.
+    if purpose in (Purpose.UPGRADED, Purpose.STAND_DOWN):
+        # Those called at confirmation and every step up reached so far (`step`): a chief, the
+        # office or a brigade on its way must hear that it got worse, or that it is over. Whom
+        # a new level adds later (the brigade, for red) escalation calls at its own time.
         called = tuple(ESCALATION_TARGETS[n] for n in sorted(ESCALATION_TARGETS) if n <= step)
-        return (Target.STATION, Target.VENUE_CONTACTS, *called), RouteReason.LEVEL_RAISED
+        reason = RouteReason.LEVEL_RAISED if purpose == Purpose.UPGRADED else RouteReason.STAND_DOWN
+        return (Target.STATION, Target.VENUE_CONTACTS, *called), reason
     if purpose == Purpose.MAINTENANCE:
         return _MAINTENANCE
     return _FIRE[purpose]

@@ -39,6 +39,12 @@ from tests.alerting.support import SECRET, T0
         (AlertKind.FIRE, Purpose.UPGRADED, 2,
          ((Target.STATION, Target.VENUE_CONTACTS, Target.STATION_CHIEF, Target.OFFICE),
           RouteReason.LEVEL_RAISED)),
+        # over: those called at confirmation stand down, and every step up already called
+        (AlertKind.FIRE, Purpose.STAND_DOWN, 0,
+         ((Target.STATION, Target.VENUE_CONTACTS), RouteReason.STAND_DOWN)),
+        (AlertKind.FIRE, Purpose.STAND_DOWN, 3,
+         ((Target.STATION, Target.VENUE_CONTACTS, Target.STATION_CHIEF, Target.OFFICE,
+           Target.BRIGADE), RouteReason.STAND_DOWN)),
         # trouble is maintenance whatever asks, never a station
         (AlertKind.TROUBLE, Purpose.MAINTENANCE, 0,
          ((Target.VENUE_CONTACTS, Target.GRID_STAFF), RouteReason.MAINTENANCE)),

@@ -3,7 +3,7 @@ grouping, re-notification, escalation, acknowledgement."""
 
 from __future__ import annotations
 
-from alerting import Answer, acknowledge, dismiss
+from alerting import Answer, acknowledge, dismiss, resolve
 from alerting.group import Grouped
 from firewatch.contract import Level
 from rules.evidence import Category, Evidence, Scope
@@ -175,3 +175,18 @@ def test_risk_scores_are_shown_on_an_alert_and_decide_nothing(h: Harness) -> Non
     assert (a["state"], a["signals"]) == ("pending", 2)  # recorded, not a second detector
     names = h.db.execute("SELECT name, grouped FROM alert_signal ORDER BY signal_id").fetchall()
     assert names == [("smoke_rise", "opened"), ("risk", "annotation")]
+
+
+def test_a_resolution_stands_down_every_step_up_already_called(h: Harness) -> None:
+    h.fire("SMK-1", Level.RED, sensed=("smoke", "heat"))
+    a = h.alert("V-HOME")
+    h.advance(400)  # nobody answers: chief, office, then the brigade are called
+    assert BRIGADE in h.recipients(a["alert_id"], "escalation")
+    assert resolve(h.db, a["alert_id"], "u-operator", h.now, h.stage.env()) == Answer.RESOLVED
+    assert h.recipients(a["alert_id"], "stand_down") == {
+        *STATION_PHONES,
+        CONTACT_HOME,
+        CHIEF,
+        OFFICE,
+        BRIGADE,
+    }, "a brigade on its way is told it is over"
