@@ -113,8 +113,19 @@ def wrong_type(key: str, expected: str, raw: object) -> Problem:
     return Problem(RejectReason.WRONG_TYPE, f"{key}: expected {expected}, got {show(raw)}")
 
 
+_REAL_TINY: Final = 1.1754943508222875e-38
+"""The smallest normal magnitude of a `real` (float4), the store's type for measurements."""
+
+
 def number(name: str) -> Check:
-    """A JSON number (not a boolean) within `BOUNDS[name]`, as a float."""
+    """A JSON number (not a boolean) within `BOUNDS[name]`, as a float.
+
+    A magnitude below what a `real` holds is read as 0: PostgreSQL would refuse the whole
+    message for it (underflow), and no sensor resolves anything that small.
+
+    >>> number("temp_c")("temp_c", 5e-324), number("temp_c")("temp_c", -2.5e-40)
+    (0.0, 0.0)
+    """
     bound = BOUNDS[name]
     lo, hi = bound.lo, bound.hi
 
@@ -127,7 +138,7 @@ def number(name: str) -> Check:
         else:
             return wrong_type(key, "a number", raw)
         if lo <= value <= hi:
-            return value
+            return value if not -_REAL_TINY < value < _REAL_TINY else 0.0
         return Problem(RejectReason.OUT_OF_RANGE, f"{key}: {show(raw)} is outside {bound.text()}")
 
     return check
