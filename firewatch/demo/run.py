@@ -57,6 +57,7 @@ log = logging.getLogger("firewatch.demo")
 DAY: tuple[str, ...] = tuple(LIBRARY)
 DEMO_DATABASE: Final = "firewatch_demo"
 AFTER_S: Final = 3.0  # wall seconds after the day for the last batches and deliveries
+TAIL_S: Final = 300.0  # after the last scenario: its last answers, its stations standing down
 HOLD_DAYS: Final = 2  # devices keep their heartbeat this long after the start, while held up
 SESSION_S: Final = 60  # the demo engine's MQTT session outlives it by this much, no more
 
@@ -97,7 +98,7 @@ def plan(scenarios: Sequence[str], seed: int, zone: ZoneInfo, hours: float | Non
     world = generate(seed)
     run = compose(list(scenarios), world, seed=seed, start=start, zone=zone,
                   keep_alive=start + timedelta(days=HOLD_DAYS))  # fmt: skip
-    end = max(t.end for t in run.truths)
+    end = max(t.end for t in run.truths) + timedelta(seconds=TAIL_S)
     if hours is not None:
         end = min(end, start + timedelta(hours=hours))
     return Day(world, run, start, end)
@@ -125,8 +126,9 @@ def _fresh_database(url: str) -> str:
 
 
 def _forget_yesterday(broker: services.BrokerAddress, world: Subdistrict, start: datetime) -> None:
-    """Clear the devices' retained availability: an `offline` Last Will a previous demo left on
-    the broker is not news of this day (each device announces itself as the day starts)."""
+    """Clear the sample devices' retained availability: an `offline` Last Will or an `online`
+    an earlier demo left on the broker is not news of this day (the day's devices announce
+    themselves as it starts; the others are not in its registry)."""
     clear = [Message(start, topics.availability(d.kind, d.device_id), b"", retain=True)
              for d in world.devices]  # fmt: skip
     Player(broker, InstantClock(start), client_id="fw-demo-reset").play(clear)
@@ -212,7 +214,7 @@ def run_demo(
         with psycopg.connect(url, autocommit=True) as conn:
             migrated = migrate(conn, datetime.now(UTC).date())
         imported, tokens = _register(url, day)
-        _forget_yesterday(broker, _only_used(day.world, day.run), day.start)
+        _forget_yesterday(broker, day.world, day.start)
         windows = moments(Run(tuple(day.messages), day.run.truths))
         clock = DayClock(SystemClock(), day.start, pace, windows)
 

@@ -103,7 +103,8 @@ def _words(t: GroundTruth, f: dict[str, Any]) -> str:
     if f["confirmed"] is not None:
         said.append(f"fire confirmed {_after(t, f['confirmed']):.0f} s after onset")
     if f["called"] is not None:
-        said.append(f"station called at {_after(t, f['called']):.0f} s (bound {t.bound_s} s)")
+        said.append(f"station called at {_after(t, f['called']):.0f} s (bound {t.bound_s} s)"
+                    if t.bound_s else "station called")  # fmt: skip
     if f["answered_in"] is not None:
         said.append(f"answered in {f['answered_in'].total_seconds():.0f} s")
     if f["commands"]:
