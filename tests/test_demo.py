@@ -10,7 +10,7 @@ the inspection's failed items opened as a case; and a summary that says so, scen
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -58,7 +58,7 @@ def test_a_short_demo_day_tells_the_truth(
 
     venue = _venues()
     with psycopg.connect(fresh_db) as conn:
-        fires = dict(conn.execute(
+        fires: dict[str, timedelta] = dict(conn.execute(
             "SELECT venue_id, min(acked_at - confirmed_at) FROM alert WHERE kind = 'fire'"
             " AND confirmed_at IS NOT NULL GROUP BY venue_id").fetchall())  # fmt: skip
         # Both fires confirmed and answered by their station within a minute, before any reminder
