@@ -178,7 +178,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"firewatch: {exc}", file=sys.stderr)
         return 2
-    logs.configure(config.general.log_level)
+    logs.configure(config.general.log_level, config.general.log_format)
     handler: Handler = args.handler
     try:
         return handler(args, config)

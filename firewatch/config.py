@@ -268,6 +268,9 @@ class GeneralConfig(_Section):
         default=None, description="where embedded services keep data; unset: the user data dir"
     )
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
+    log_format: str = Field(
+        default="text", pattern=r"^(text|json)$", description="json: one object per line"
+    )
 
     @field_validator("timezone")
     @classmethod

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from firewatch import cli
+from firewatch import cli, logs
 from firewatch.config import ConfigError, load
 from firewatch.logs import RedactingFilter
 
@@ -133,3 +133,30 @@ def test_logs_never_carry_phones_or_passwords(caplog: pytest.LogCaptureFixture) 
     assert "+8613912345678" not in caplog.text
     assert "pw123" not in caplog.text
     assert "+86*******5678" in caplog.text
+
+
+@pytest.mark.parametrize("style", ["text", "json"])
+def test_neither_log_style_writes_a_phone_or_password_even_in_a_traceback(
+    style: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        logs.configure("INFO", style)
+        try:
+            _refused()
+        except ConnectionError:
+            logging.getLogger("firewatch.test").exception("sms to %s failed", "+8613912345678")
+    finally:
+        root.handlers[:], root.level = saved[0], saved[1]
+    err = capsys.readouterr().err
+    assert "+8613912345678" not in err and "pw123" not in err
+    assert "ConnectionError" in err, "the traceback is kept, masked"
+    if style == "json":
+        line = json.loads(err.strip().splitlines()[0])
+        assert (line["level"], line["logger"]) == ("ERROR", "firewatch.test")
+        assert line["message"] == "sms to +86*******5678 failed"
+
+
+def _refused() -> None:
+    raise ConnectionError("refused by mqtt://u:pw123@h:1883 for +8613912345678")
