@@ -212,12 +212,15 @@ class BatchWriter:
         by_type: dict[type, list[Any]] = {}
         for record in decoded:
             by_type.setdefault(type(record), []).append(record)
+        before = self.liveness.snapshot()
         self.liveness.add(decoded)
         reasons = dict(Counter(r.reason.value for r in rejected))
         try:
             return self._write(decoded, by_type, rejected, reasons, flush_liveness)
         except BaseException:
-            self.liveness.restore(self._flushed)
+            # As before this batch: a batch the store refused must not leave its devices in
+            # the pending liveness, where every later flush would fail on them again.
+            self.liveness.reset(before)
             raise
         finally:
             self._flushed = {}
@@ -325,6 +328,12 @@ class Liveness:
         if pending:
             _upsert_liveness(conn, pending)
         return pending
+
+    def snapshot(self) -> dict[str, _Seen]:
+        return dict(self._latest)
+
+    def reset(self, saved: dict[str, _Seen]) -> None:
+        self._latest = saved
 
     def restore(self, pending: dict[str, _Seen]) -> None:
         # Entries gathered since the flush are newer; keep them over the restored ones.
