@@ -31,7 +31,7 @@ def wait_for(check: Callable[[], bool], timeout: float = 20.0) -> None:
 
 def count(url: str, query: str, *args: Any) -> int:
     with psycopg.connect(url) as conn:
-        row = conn.execute(query, args).fetchone()  # type: ignore[arg-type]
+        row = conn.execute(query, args).fetchone()
     assert row is not None
     return int(row[0])
 
