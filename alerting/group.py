@@ -91,7 +91,9 @@ def _apply(alert: AlertView, signal: Signal, now: datetime, muted: str | None) -
         criteria.update(dict.fromkeys(signal.criteria, now))
     return replace(
         alert,
-        level=higher(alert.level, signal.level),
+        # A muted signal is recorded on its device, but does not make the alert more urgent: a
+        # detector under test in maintenance must not call the brigade to a real, milder alert.
+        level=alert.level if muted is not None else higher(alert.level, signal.level),
         devices=tuple(known.values()),
         criteria=criteria,
         last_signal_at=now,

@@ -136,3 +136,20 @@ def test_weak_fire_signals_and_hazards_open_nothing(h: Harness) -> None:
     assert out[0].grouped == Grouped.TOO_WEAK
     h.evidence(evidence("SMK-1", h.now, Level.YELLOW, category=Category.HAZARD))
     assert h.alerts() == []
+
+
+def test_a_detector_under_test_in_maintenance_does_not_make_a_real_alert_worse(
+    h: Harness,
+) -> None:
+    h.fire("SMK-1")
+    h.advance(31)  # a real orange alert, confirmed: the station is called
+    a = h.alert("V-HOME")
+    assert (a["state"], a["level"]) == ("confirmed", "orange")
+    add_silence(h.db, Silence(Scope.DEVICE, "SMK-2", h.now, h.now + timedelta(hours=1), "u-op",
+                              "detector test"), h.now)  # fmt: skip
+    h.fire("SMK-2", Level.RED, sensed=("smoke", "heat"))  # the technician's test smoke
+    h.advance(400)
+    a = h.alert("V-HOME")
+    assert a["level"] == "orange", "the muted red is recorded on its device only"
+    assert not h.notices(a["alert_id"], purpose="upgraded")
+    assert BRIGADE not in h.recipients(a["alert_id"], "escalation")
