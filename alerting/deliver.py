@@ -4,8 +4,10 @@ The deliverer claims due notifications from the outbox for a lease, posts them i
 through their channels, and records every attempt in the delivery log. A failure is retried
 with exponential backoff and jitter (a receiver's Retry-After is honoured); failures a person
 must fix (client error, auth) are retried too — the contract says until a 2xx — but at the
-slowest pace. If the engine dies mid-post the lease runs out and the same notification, with
-the same `id`, is sent again: receivers treat a repeated `id` as one notification.
+slowest pace. If the engine dies mid-post its database session ends with it, which frees its
+leases: the next deliverer (the restarted engine, another partition) sends the same
+notification, with the same `id`, again at once rather than after the lease has run out.
+Receivers treat a repeated `id` as one notification.
 
 Due notifications leave most urgent first (red, orange, yellow, blue), then longest due, then
 oldest. A channel whose last post failed gets one notice per round, its most urgent, as a

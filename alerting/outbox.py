@@ -104,13 +104,16 @@ URGENCY: Final = ("red", "orange", "yellow", "blue")
 def claim(conn: psycopg.Connection, channels: Sequence[str], now: datetime, lease_s: float,
           limit: int) -> list[Claimed]:  # fmt: skip
     """Take due notifications for a lease, most urgent level first, then longest due, then
-    oldest: a backlog never makes a fire call wait behind maintenance notices. A crashed
-    taker's lease simply runs out."""
+    oldest: a backlog never makes a fire call wait behind maintenance notices. The lease names
+    the taker's database session: a crashed taker's session is gone, and so is its lease (a
+    session that merely broke counts as gone too: its posts may go twice, under the same id)."""
     rows = conn.execute(
-        "UPDATE notification n SET lease_until = %(lease)s, attempts = n.attempts + 1"
+        "UPDATE notification n SET lease_until = %(lease)s, lease_pid = pg_backend_pid(),"
+        "   attempts = n.attempts + 1"
         " WHERE notification_id IN (SELECT notification_id FROM notification"
         "   WHERE state = 'queued' AND due_at <= %(now)s AND channel = ANY(%(channels)s)"
-        "     AND (lease_until IS NULL OR lease_until <= %(now)s)"
+        "     AND (lease_until IS NULL OR lease_until <= %(now)s OR (lease_pid IS NOT NULL"
+        "       AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = lease_pid)))"
         "   ORDER BY array_position(%(urgency)s::text[], level), due_at, created_at,"
         "     notification_id LIMIT %(limit)s FOR UPDATE SKIP LOCKED)"
         " RETURNING notification_id, channel, recipient, level, body, attempts, due_at,"
