@@ -176,6 +176,12 @@ def slope(points: list[tuple[float, float]]) -> float | None:
     return cov / var if var else None
 
 
+def median(values: list[float | None]) -> float | None:
+    """Of the samples that had records to measure (a stalled minute has none)."""
+    known = sorted(v for v in values if v is not None)
+    return known[len(known) // 2] if known else None
+
+
 def slope_per_hour(points: list[tuple[float, float]]) -> float | None:
     per_s = slope(points)
     return None if per_s is None else round(per_s * 3600, 2)
@@ -300,9 +306,10 @@ def main() -> int:
         "p99_first_ms": samples[0]["p99_lag_ms"],
         "p99_last_ms": samples[-1]["p99_lag_ms"],
         "p99_max_ms": max((v for _, v in p99), default=None),
+        "p99_median_ms": median([v for _, v in p99]),
         "p99_slope_ms_per_h": slope_per_hour(p99),
         "p99_slope_late_ms_per_h": slope_per_hour(p99[len(p99) // 2 :]),
-        "p50_median_ms": sorted(s["p50_lag_ms"] for s in samples)[len(samples) // 2],
+        "p50_median_ms": median([s["p50_lag_ms"] for s in samples]),
         "stored_per_s_mean": round(sum(stored_per_s) / len(stored_per_s)),
         "stored_of_offered": round(sum(stored_per_s) / len(stored_per_s) / offered, 3),
         "backlog_max": max(s["backlog"] for s in samples),
