@@ -35,6 +35,7 @@ def decode_cursor(cursor: str) -> list[Any]:
 def resume(cursor: str | None, *kinds: Callable[[Any], Any]) -> list[Any] | None:
     """The key a cursor continues after, each field made `kinds`' type; None: from the start.
 
+    >>> from datetime import datetime
     >>> resume(encode_cursor(("2026-11-29T08:00:00+00:00", "AL-1")), datetime.fromisoformat, str)
     [datetime.datetime(2026, 11, 29, 8, 0, tzinfo=datetime.timezone.utc), 'AL-1']
     """
