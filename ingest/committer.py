@@ -20,6 +20,7 @@ from firewatch.clock import Clock
 from ingest import metrics
 from ingest.decode import DecodeLimits
 from ingest.liveness import sweep
+from ingest.partition import EVERYTHING, Partition
 from ingest.reasons import RejectReason
 from ingest.records import Availability, Decoded, Rejected
 from ingest.store import BatchWriter, WriteResult
@@ -58,7 +59,10 @@ class Committer:
         clock: Clock,
         settings: IngestSettings,
         consumers: Sequence[Consumer],
+        *,
+        partition: Partition = EVERYTHING,
     ) -> None:
+        self._partition = partition  # whose devices the liveness sweep judges
         self._subscriber = subscriber
         self._connect = connect
         self._clock = clock
@@ -89,7 +93,7 @@ class Committer:
         try:
             writer, conn = self._ensure_connection()
             writer.flush_liveness()  # the sweep must see every device heard so far
-            offline = sweep(conn, self._clock.now())
+            offline = sweep(conn, self._clock.now(), self._partition.venues(conn))
         except psycopg.OperationalError as exc:
             log.warning("liveness sweep postponed, database unreachable: %s", exc)
             self._drop_connection()

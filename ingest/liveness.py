@@ -6,6 +6,7 @@ module finds the devices that went quiet and marks them offline, once, for the a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -43,6 +44,7 @@ SET online = false,
 FROM device d
 WHERE d.device_id = l.device_id AND l.online
   AND l.last_seen_at < %(now)s - make_interval(secs => {OFFLINE_AFTER_HEARTBEATS} * d.heartbeat_s)
+  AND (%(venues)s::text[] IS NULL OR d.venue_id = ANY(%(venues)s))
 RETURNING l.device_id, d.kind, d.venue_id, l.offline_since
 """
 
@@ -55,6 +57,7 @@ WITH marked AS (
     FROM device d
     WHERE NOT EXISTS (SELECT 1 FROM device_liveness l WHERE l.device_id = d.device_id)
       AND d.updated_at < %(now)s - make_interval(secs => {OFFLINE_AFTER_HEARTBEATS} * d.heartbeat_s)
+      AND (%(venues)s::text[] IS NULL OR d.venue_id = ANY(%(venues)s))
     ON CONFLICT (device_id) DO NOTHING
     RETURNING device_id, offline_since
 )
@@ -63,15 +66,21 @@ FROM marked m JOIN device d USING (device_id)
 """
 
 
-def sweep(conn: psycopg.Connection, now: datetime) -> list[WentOffline]:
+def sweep(
+    conn: psycopg.Connection, now: datetime, venues: Sequence[str] | None = None
+) -> list[WentOffline]:
     """Mark the devices that fell silent as offline (in one transaction); return only those
-    that changed now, so each outage is reported once."""
+    that changed now, so each outage is reported once. `venues`: only the devices of these
+    (an engine partition's own; None: every venue), so that each outage is judged by the
+    instance that owns its venue."""
     changes: list[WentOffline] = []
     with conn.transaction():
         for query, reason in (
             (_SILENT, OfflineReason.SILENT),
             (_NEVER_SEEN, OfflineReason.NEVER_SEEN),
         ):
-            for device_id, kind, venue_id, since in conn.execute(query, {"now": now}):
+            for device_id, kind, venue_id, since in conn.execute(
+                query, {"now": now, "venues": venues}
+            ):
                 changes.append(WentOffline(device_id, kind, venue_id, since, reason))
     return changes

@@ -16,6 +16,9 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Final
+
+import psycopg
 
 from ingest.records import Decoded, Rejected
 
@@ -55,6 +58,14 @@ class Partition:
         # crc32, not hash(): the same venue must land in the same partition in every process.
         return self.count == 1 or zlib.crc32(key.encode()) % self.count == self.index
 
+    def venues(self, conn: psycopg.Connection) -> list[str] | None:
+        """The registry's venues this partition owns (None: every venue)."""
+        if self.count == 1:
+            return None
+        rows = conn.execute("SELECT venue_id, community FROM venue").fetchall()
+        key = 0 if self.key is PartitionKey.VENUE else 1
+        return [str(row[0]) for row in rows if self.owns_key(str(row[key]))]
+
     def owns(self, outcome: Decoded | Rejected) -> bool:
         if self.count == 1:
             return True
@@ -62,3 +73,7 @@ class Partition:
             return self.owns_key(outcome.topic)  # each rejection is kept by exactly one instance
         key = outcome.venue_id if self.key is PartitionKey.VENUE else outcome.community
         return self.owns_key(key)
+
+
+EVERYTHING: Final = Partition(0, 1)
+"""One instance owning every venue: the default."""

@@ -23,7 +23,7 @@ from firewatch.clock import Clock
 from ingest import metrics
 from ingest.committer import Committer, Connect, IngestSettings, Outcome
 from ingest.decode import decode
-from ingest.partition import Partition
+from ingest.partition import EVERYTHING, Partition
 from ingest.registry_cache import RegistryCache
 from ingest.stream import Consumer
 from ingest.subscribe import Inbound, Subscriber
@@ -32,7 +32,6 @@ __all__ = ["IngestPipeline", "IngestSettings"]
 
 log = logging.getLogger("firewatch.ingest")
 
-EVERYTHING = Partition(0, 1)
 
 _Work = tuple[list[Inbound], list[Outcome | None]] | None
 
@@ -55,7 +54,9 @@ class IngestPipeline:
         self.registry = RegistryCache()
         self._registry_conn: psycopg.Connection | None = None
         self._next_refresh = 0.0
-        self._committer = Committer(subscriber, connect, clock, settings, consumers)
+        self._committer = Committer(
+            subscriber, connect, clock, settings, consumers, partition=partition
+        )
         self._handoff: queue.Queue[_Work] = queue.Queue(maxsize=2)
         self._failure: BaseException | None = None
 

@@ -16,12 +16,14 @@ from firewatch.clock import SystemClock
 from firewatch.registry import import_registry
 from firewatch.services import BrokerAddress
 from ingest.decode import DecodeLimits
+from ingest.liveness import sweep
 from ingest.partition import Partition
 from ingest.pipeline import IngestPipeline, IngestSettings
 from ingest.stream import Collector
 from ingest.subscribe import Subscriber
 from simulators import registry_files, subdistrict
 from tests.ingest.publish import publish_all
+from tests.ingest.seed import DEVICES, seed_registry
 from tests.support.mosquitto import PrivateMosquitto
 from tests.support.mqtt import MqttTestClient
 
@@ -75,3 +77,19 @@ def test_two_partitions_store_everything_once(
     assert stored == (len(smoke), len(smoke)), "each message stored once, by one instance"
     assert all(shares) and not shares[0] & shares[1], "each venue belongs to one partition"
     assert online == {b"online"} and offline == {b"offline"}
+
+
+def test_each_partition_sweeps_only_its_own_venues_silent_devices(fresh_db: str) -> None:
+    seed_registry(fresh_db)  # five devices in four venues, registered long ago, never heard
+    parts = [Partition.parse(f"{k}/2") for k in (1, 2)]
+    with psycopg.connect(fresh_db) as conn:
+        conn.execute("UPDATE device SET updated_at = now() - interval '1 hour'")
+        owned = [p.venues(conn) or [] for p in parts]
+        found = [sweep(conn, datetime.now(UTC), venues) for venues in owned]
+        again = [sweep(conn, datetime.now(UTC), venues) for venues in owned]
+    assert sorted(owned[0] + owned[1]) == ["V-HOME", "V-SHED", "V-SHOP", "V-TOWER"]
+    assert owned[0] and owned[1], "the four venues split between the two"
+    for venues, offline in zip(owned, found, strict=True):
+        assert offline and {o.venue_id for o in offline} <= set(venues), "only its own venues"
+    assert sorted(o.device_id for f in found for o in f) == sorted(DEVICES), "each device once"
+    assert again == [[], []]
