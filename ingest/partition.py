@@ -62,7 +62,10 @@ class Partition:
         """The registry's venues this partition owns (None: every venue)."""
         if self.count == 1:
             return None
-        rows = conn.execute("SELECT venue_id, community FROM venue").fetchall()
+        # In a transaction of its own: a bare query would leave one open on the writer's
+        # connection, and its later transactions would become savepoints inside it.
+        with conn.transaction():
+            rows = conn.execute("SELECT venue_id, community FROM venue").fetchall()
         key = 0 if self.key is PartitionKey.VENUE else 1
         return [str(row[0]) for row in rows if self.owns_key(str(row[key]))]
 

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
+from psycopg import pq
 
 from firewatch import topics
 from firewatch.clock import SystemClock
@@ -84,7 +85,11 @@ def test_each_partition_sweeps_only_its_own_venues_silent_devices(fresh_db: str)
     parts = [Partition.parse(f"{k}/2") for k in (1, 2)]
     with psycopg.connect(fresh_db) as conn:
         conn.execute("UPDATE device SET updated_at = now() - interval '1 hour'")
+        conn.commit()
         owned = [p.venues(conn) or [] for p in parts]
+        assert conn.info.transaction_status == pq.TransactionStatus.IDLE, (
+            "no transaction left open on a connection whose writes must commit"
+        )
         found = [sweep(conn, datetime.now(UTC), venues) for venues in owned]
         again = [sweep(conn, datetime.now(UTC), venues) for venues in owned]
     assert sorted(owned[0] + owned[1]) == ["V-HOME", "V-SHED", "V-SHOP", "V-TOWER"]
