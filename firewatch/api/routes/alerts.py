@@ -13,7 +13,6 @@ from typing import Annotated, Any
 
 import psycopg
 from fastapi import APIRouter, Depends, Query, Request
-from psycopg.rows import dict_row
 from pydantic import BaseModel
 
 from alerting import (
@@ -107,7 +106,7 @@ def list_alerts(
             "state": state,
             "open_only": open_only,
             "after_at": after[0] if after else None,
-            "after_id": str(after[1]) if after else None,
+            "after_id": after[1] if after else None,
             "limit": limit + 1,
         },
     )
@@ -115,35 +114,33 @@ def list_alerts(
 
 
 def _visible(conn: psycopg.Connection, who: Principal, alert_id: str) -> dict[str, Any]:
-    row = (
-        conn.cursor(row_factory=dict_row)
-        .execute(_SELECT + " WHERE a.alert_id = %s", (alert_id,))
-        .fetchone()
-    )
-    if row is None or not who.sees(row["community"]):
+    rows = select(conn, _SELECT + " WHERE a.alert_id = %s", (alert_id,))
+    if not rows or not who.sees(rows[0]["community"]):
         raise ApiError(404, "not_found", f"no alert {alert_id!r} you may see")
-    return row
+    return rows[0]
 
 
 def _details(conn: psycopg.Connection, row: dict[str, Any]) -> dict[str, Any]:
     alert_id = row["alert_id"]
-    cur = conn.cursor(row_factory=dict_row)
-    devices = cur.execute(
+    devices = select(
+        conn,
         "SELECT device_id, level, muted, first_at, last_at, alarming, hushed_at, cleared_at"
         " FROM alert_device WHERE alert_id = %s ORDER BY first_at, device_id",
         (alert_id,),
-    ).fetchall()
-    history = cur.execute(
+    )
+    history = select(
+        conn,
         "SELECT seq, at, from_state, to_state, reason, actor FROM alert_transition"
         " WHERE alert_id = %s ORDER BY seq",
         (alert_id,),
-    ).fetchall()
-    notices = cur.execute(
+    )
+    notices = select(
+        conn,
         "SELECT notification_id, channel, recipient, purpose, level, state, created_at,"
         " delivered_at, attempts FROM notification WHERE alert_id = %s ORDER BY created_at,"
         " notification_id",
         (alert_id,),
-    ).fetchall()
+    )
     for n in notices:  # who was called is shown, their numbers are not
         n["recipient"] = redact(n["recipient"])
     return {**row, "devices": devices, "history": history, "notifications": notices}

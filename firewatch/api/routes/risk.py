@@ -10,6 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
+import psycopg
 from fastapi import APIRouter, Depends, Query
 from psycopg import sql
 
@@ -110,7 +111,7 @@ def risk_history(
     return page(rows, limit, ("at",))
 
 
-def _known(conn: Any, who: Principal, subject: Subject, subject_id: str) -> bool:
+def _known(conn: psycopg.Connection, who: Principal, subject: Subject, subject_id: str) -> bool:
     column = "venue_id" if subject is Subject.VENUES else "community"
     row = conn.execute(
         sql.SQL("SELECT community FROM venue WHERE {} = %s LIMIT 1").format(sql.Identifier(column)),
