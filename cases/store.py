@@ -126,9 +126,12 @@ def find(
     communities: Sequence[str] | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    after: str | None = None,
+    limit: int | None = None,
 ) -> list[Case]:
     """Cases matching the filters (without their history), oldest first; `communities`
-    limits them to those communities, `since` / `until` to those opened in that time."""
+    limits them to those communities, `since` / `until` to those opened in that time. With
+    `limit`: a page by case id, the first `limit` after `after`."""
     where: list[sql.Composable] = [sql.SQL("true")]
     args: list[Any] = []
     for column, value in (("venue_id", venue_id), ("stage", stage), ("supervision", supervision)):
@@ -144,8 +147,13 @@ def find(
         if at is not None:
             where.append(sql.SQL("opened_at {} %s").format(sql.SQL(bound)))
             args.append(at)
-    query = sql.SQL("SELECT case_id FROM hazard_case WHERE {} ORDER BY opened_at, case_id").format(
-        sql.SQL(" AND ").join(where)
+    order: sql.Composable = sql.SQL("opened_at, case_id")
+    if limit is not None:
+        where.append(sql.SQL("case_id > %s"))
+        args.append(after or "")
+        order = sql.SQL("case_id LIMIT {}").format(sql.Literal(limit))
+    query = sql.SQL("SELECT case_id FROM hazard_case WHERE {} ORDER BY {}").format(
+        sql.SQL(" AND ").join(where), order
     )
     ids = [r[0] for r in conn.execute(query, args)]
     return [load(conn, case_id, with_history=False) for case_id in ids]

@@ -119,3 +119,25 @@ def test_cases_filter_by_community_and_opening_time(api: Api, two_cases: tuple[s
     assert [c["case_id"] for c in riverside["items"]] == [two_cases[1]]
     assert none_yet["items"] == []
     assert {c["case_id"] for c in before["items"]} == set(two_cases)
+
+
+def test_case_pages_follow_the_cursor_within_the_scope(api: Api) -> None:
+    made = [_open(api, venue, hazard) for venue in ("V-SHOP", "V-HOME", "V-OTHER")
+            for hazard in ("exits_unlocked", "gas_safe")]  # fmt: skip
+    mine = sorted(made[:4])
+
+    def walk(who: str, **params: str) -> list[str]:
+        seen: list[str] = []
+        cursor = None
+        with api.client(who) as client:
+            while True:
+                query = {"limit": "1", **params, **({"cursor": cursor} if cursor else {})}
+                body = client.get("/api/v1/cases", params=query).json()
+                seen += [c["case_id"] for c in body["items"]]
+                if (cursor := body["next_cursor"]) is None:
+                    return seen
+
+    assert walk("viewer") == sorted(made)
+    assert walk("operator-xinhua") == mine
+    assert walk("operator-xinhua", community="Riverside") == []
+    assert walk("viewer", community="Riverside") == sorted(made[4:])
