@@ -51,6 +51,8 @@ def test_a_short_demo_day_tells_the_truth(
     out = capsys.readouterr().out
 
     assert "outcome against ground truth: 4 as expected, 0 wrong, 0 not judged" in out, out
+    final = next(line for line in out.splitlines() if line.startswith("the day is over"))
+    assert "cases: incidents 2," in final, "each confirmed fire opened its incident case"
     for name in SCENARIOS:
         assert any(line.split()[:2] == ["ok", name] for line in out.splitlines()), name
     assert code == 0

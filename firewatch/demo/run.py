@@ -67,6 +67,7 @@ SELECT (SELECT count(*) FROM reading), (SELECT count(*) FROM device_event),
        (SELECT count(*) FROM alert WHERE kind = 'fire' AND confirmed_at IS NOT NULL),
        (SELECT count(*) FROM alert WHERE kind = 'fire' AND confirmed_at IS NULL),
        (SELECT count(*) FROM alert WHERE kind = 'trouble'),
+       (SELECT count(*) FROM hazard_case WHERE kind = 'incident'),
        (SELECT count(*) FROM hazard_case WHERE kind = 'hazard')
 """
 _SAY = threading.Lock()
@@ -180,10 +181,11 @@ def _summary(url: str, received: int) -> str:
     with psycopg.connect(url) as conn:
         row = conn.execute(_COUNTS).fetchone()
     assert row is not None
-    readings, events, rejected, evidence, fires, pre, trouble, cases = row
+    readings, events, rejected, evidence, fires, pre, trouble, incidents, hazards = row
     return (
         f"readings {readings}, events {events}, rejected {rejected}, evidence {evidence}; "
-        f"fire alerts confirmed {fires}, pre-alarms {pre}, trouble {trouble}; cases {cases}; "
+        f"fire alerts confirmed {fires}, pre-alarms {pre}, trouble {trouble}; "
+        f"cases: incidents {incidents}, hazards {hazards}; "
         f"notifications {received}"
     )
 
