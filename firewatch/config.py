@@ -156,6 +156,37 @@ class EngineConfig(_Section):
     partition_key: str = Field(
         default="venue", pattern=r"^(venue|community)$", description="what is hashed into shares"
     )
+    warm_lookback_s: Annotated[float, Field(ge=0, le=7 * 86400)] | None = Field(
+        default=None,
+        description="history replayed (without outputs) to rebuild rule windows and baselines"
+        " at start-up; unset: the longest rule window plus a margin",
+    )
+    stage_retries: Annotated[int, Field(ge=0, le=20)] = Field(
+        default=3, description="retries of a batch a stage raised on, before it is quarantined"
+    )
+    retry_backoff_s: Annotated[float, Field(gt=0, le=60)] = Field(
+        default=0.5, description="first retry's wait; doubles per retry"
+    )
+    lag_alert_s: Annotated[float, Field(gt=0, le=3600)] = Field(
+        default=10.0,
+        description="evaluation lag (oldest stored-but-unevaluated input) that alerts the"
+        " control room",
+    )
+    heartbeat_s: Annotated[float, Field(ge=1, le=300)] = Field(
+        default=5.0, description="how often the engine publishes its heartbeat"
+    )
+
+
+class WatchdogConfig(_Section):
+    gone_after_s: Annotated[float, Field(ge=1, le=3600)] = Field(
+        default=30.0,
+        description="an engine instance silent (offline, or no heartbeat) this long is reported",
+    )
+    partitions: list[str] = Field(
+        default_factory=list,
+        description="partition names that must be up (e.g. p1of2); empty: every one seen",
+    )
+    client_id: str = Field(default="firewatch-watchdog", pattern=r"^[A-Za-z0-9_-]{1,64}$")
 
 
 class RulesConfig(_Section):
@@ -293,6 +324,7 @@ class Config(_Section):
     cases: CasesConfig = CasesConfig()
     rules: RulesConfig = RulesConfig()
     alerting: AlertingConfig = AlertingConfig()
+    watchdog: WatchdogConfig = WatchdogConfig()
 
 
 def _env_overrides(environ: Mapping[str, str]) -> tuple[dict[str, dict[str, str]], dict[str, str]]:
