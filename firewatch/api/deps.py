@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 import psycopg
 from fastapi import Depends, Request
 from psycopg import sql
 from psycopg.abc import Params
 from psycopg.rows import dict_row
+from psycopg.types.json import set_json_loads
 from psycopg_pool import ConnectionPool
 
 from firewatch.api.errors import ApiError
@@ -30,11 +32,46 @@ def open_pool(url: str, size: int, query_timeout_s: float) -> ConnectionPool:
     )
 
 
+MAX_JSON_DEPTH: Final = 64
+"""Arrays and objects a json value shown as such may nest; the response serializer stops at
+about 250 levels and Python's parser at about 1,000, while jsonb holds any depth."""
+
+
+def json_value(data: str | bytes) -> Any:
+    """A json or jsonb value as Python; one nested deeper than `MAX_JSON_DEPTH` is shown as its
+    JSON text (a string) rather than failing the whole response.
+
+    >>> json_value(b'{"a": [1]}'), json_value(b"[" * 5000 + b"]" * 5000)[:3]
+    ({'a': [1]}, '[[[')
+    """
+    text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        return text
+    if text.count("[") + text.count("{") <= MAX_JSON_DEPTH or _depth(value) <= MAX_JSON_DEPTH:
+        return value
+    return text
+
+
+def _depth(value: Any) -> int:
+    """How deep arrays and objects nest in a parsed json value (without recursing)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth)
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
 def db(request: Request) -> Iterator[psycopg.Connection]:
     pool: ConnectionPool | None = request.app.state.pool
     if pool is None:
         raise ApiError(503, "no_database", "the API has no database in this process")
     with pool.connection() as conn:
+        set_json_loads(json_value, conn)  # every json value this API reads, any depth
         yield conn
 
 
