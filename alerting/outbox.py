@@ -31,7 +31,7 @@ from alerting.texts import Wording, render
 class Outgoing:
     notification_id: str
     idem_key: str
-    alert_id: str
+    alert_id: str | None  # None: a notice about the engine itself (no alert)
     channel: str
     recipient: str
     purpose: str

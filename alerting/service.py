@@ -13,7 +13,7 @@ from types import TracebackType
 from alerting.actuate import MqttPublisher
 from alerting.deliver import Deliverer
 from alerting.settings import AlertSettings
-from alerting.stage import AlertStage, Connect, IncidentSink
+from alerting.stage import AlertStage, Connect, IncidentSink, Supervision
 from firewatch.clock import Clock
 from firewatch.services import BrokerAddress
 
@@ -25,7 +25,8 @@ class Alerting:
 
     def __init__(self, connect: Connect, clock: Clock, settings: AlertSettings, *,
                  broker: BrokerAddress | None = None, client_id: str = "firewatch-engine",
-                 incidents: IncidentSink | None = None, tick_s: float = 0.5) -> None:  # fmt: skip
+                 incidents: IncidentSink | None = None, tick_s: float = 0.5,
+                 supervision: Supervision | None = None) -> None:  # fmt: skip
         self._stack = ExitStack()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -34,7 +35,7 @@ class Alerting:
         self._publisher = MqttPublisher(broker, client_id) if broker is not None else None
         self.stage = AlertStage(connect, clock, settings, publisher=self._publisher,
                                 incidents=incidents, on_queued=self.deliverer.wake,
-                                tick_s=tick_s)  # fmt: skip
+                                tick_s=tick_s, supervision=supervision)  # fmt: skip
 
     def __enter__(self) -> Alerting:
         stack = self._stack

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Final, Protocol
 
 import psycopg
 
@@ -26,6 +28,7 @@ from alerting.process import Env, Outcome
 from alerting.records import CommandAnswer, DeviceMark, Signal
 from alerting.settings import AlertSettings
 from firewatch.clock import Clock
+from ingest import positions
 from ingest.stream import Batch
 from rules.evidence import Evidence
 
@@ -33,6 +36,36 @@ log = logging.getLogger("firewatch.alerting")
 
 Connect = Callable[[], psycopg.Connection]
 Input = Signal | DeviceMark | CommandAnswer
+STAGE: Final = "alerting"
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """Everything one stored batch gives alerting: processed in one transaction, with the
+    stage's watermark, so that a crash anywhere in it redoes all of it and none twice."""
+
+    position: int
+    partition: str
+    inputs: tuple[Input, ...]
+    committed_at: datetime | None = None  # when ingest stored the batch (for the lag)
+
+
+class Supervision(Protocol):
+    """What the engine's supervisor offers a stage (firewatch.evaluation.Supervisor fits)."""
+
+    retries: int
+
+    def backoff_s(self, attempt: int) -> float: ...
+
+    def check_fault(self, stage: str, subjects: Iterable[str]) -> None:
+        """The test-only fault hook: raises when the engine was started to fail here."""
+        ...
+
+    def failed(self, stage: str, position: int, exc: BaseException) -> None: ...
+
+    def quarantined(self, stage: str, position: int, attempts: int, error: str) -> None: ...
+
+    def recovered(self, stage: str) -> None: ...
 
 
 class HasCaseId(Protocol):
@@ -52,7 +85,8 @@ class AlertStage:
     def __init__(self, connect: Connect, clock: Clock, settings: AlertSettings, *,
                  publisher: Publisher | None = None, incidents: IncidentSink | None = None,
                  on_queued: Callable[[], None] | None = None, tick_s: float = 0.5,
-                 directory_refresh_s: float = 10.0) -> None:  # fmt: skip
+                 directory_refresh_s: float = 10.0,
+                 supervision: Supervision | None = None) -> None:  # fmt: skip
         self._connect = connect
         self._clock = clock
         self.settings = settings
@@ -61,7 +95,10 @@ class AlertStage:
         self.on_queued = on_queued or (lambda: None)  # after notifications were queued
         self._tick_s = tick_s
         self._refresh_s = directory_refresh_s
-        self._inputs: deque[Input] = deque()
+        self._supervision = supervision
+        self._unmarked: tuple[str, int] | None = None  # an empty group's watermark, unstored
+        self._marked_at = 0.0
+        self._inputs: deque[Input | Group] = deque()
         self._wake = threading.Condition()
         self._conn: psycopg.Connection | None = None
         self._env: Env | None = None
@@ -70,7 +107,7 @@ class AlertStage:
 
     # -- inputs (any thread, never blocking) ------------------------------------------------
 
-    def _queue(self, items: Iterable[Input]) -> None:
+    def _queue(self, items: Iterable[Input | Group]) -> None:
         items = list(items)
         if items:
             with self._wake:
@@ -85,10 +122,38 @@ class AlertStage:
         self._queue(s for s in map(from_risk, scores) if not isinstance(s, Ignored))
 
     def consume(self, batch: Batch) -> None:
+        self._queue(self._from_batch(batch))
+
+    def take_batch(
+        self,
+        position: int,
+        partition: str,
+        batch: Batch,
+        evidence: Iterable[Evidence],
+        scores: Iterable[RiskLike],
+        *,
+        committed_at: datetime | None = None,
+    ) -> None:
+        """One stored batch with the evidence and scores it gave, as one group (see `Group`)."""
+        inputs: list[Input] = [
+            s for s in map(from_evidence, evidence) if not isinstance(s, Ignored)
+        ]
+        inputs += [s for s in map(from_risk, scores) if not isinstance(s, Ignored)]
+        inputs += self._from_batch(batch)
+        self._queue([Group(position, partition, tuple(inputs), committed_at)])
+
+    def oldest_pending(self) -> datetime | None:
+        """When the oldest batch still waiting here was stored (None: none waits)."""
+        with self._wake:
+            for item in self._inputs:
+                if isinstance(item, Group) and item.committed_at is not None:
+                    return item.committed_at
+        return None
+
+    def _from_batch(self, batch: Batch) -> list[Input]:
         s = self.settings
         found = from_batch(batch, alarms=s.device_alarms, troubles=s.device_troubles)
-        if found:
-            self._queue([*found.signals, *found.marks, *found.answers])
+        return [*found.signals, *found.marks, *found.answers] if found else []
 
     # -- processing -----------------------------------------------------------------------------
 
@@ -111,6 +176,8 @@ class AlertStage:
         return self._env
 
     def _one(self, item: Input) -> Outcome | None:
+        if self._supervision is not None:
+            self._supervision.check_fault(STAGE, _subjects(item))
         conn, now, env = self._db(), self._clock.now(), self.env()
         if isinstance(item, CommandAnswer):
             alert_id = actuate.record_answer(conn, item, now)
@@ -136,19 +203,90 @@ class AlertStage:
         for _ in range(budget):
             with self._wake:
                 item = self._inputs[0]
-            try:
-                outcome = self._one(item)
-            except psycopg.OperationalError:
-                raise  # the database is away: the input stays first in line
-            except Exception:  # one bad input must not stop the ones behind it
-                log.exception("alerting could not take %r; it is dropped", item)
-                outcome = None
+            if isinstance(item, Group):
+                out += self._group(item)  # a database outage raises: the group stays first
+            else:
+                try:
+                    outcome = self._one(item)
+                except psycopg.OperationalError:
+                    raise  # the database is away: the input stays first in line
+                except Exception:  # one bad input must not stop the ones behind it
+                    log.exception("alerting could not take %r; it is dropped", item)
+                    outcome = None
+                if outcome is not None:
+                    out.append(outcome)
             with self._wake:
                 self._inputs.popleft()
                 metrics.QUEUE.set(len(self._inputs))
-            if outcome is not None:
-                out.append(outcome)
         self._after(out)
+        self._store_mark(force=not self._inputs)
+        return out
+
+    def _store_mark(self, *, force: bool) -> None:
+        if self._unmarked is None:
+            return
+        if not force and self._clock.monotonic() - self._marked_at < 1.0:
+            return
+        partition, position = self._unmarked
+        positions.advance(self._db(), STAGE, partition, position, self._clock.now())
+        self._unmarked = None
+        self._marked_at = self._clock.monotonic()
+
+    def _group(self, group: Group) -> list[Outcome]:
+        """A stored batch's inputs and the watermark in one transaction. When it raises it is
+        retried with backoff; the last try takes the inputs one by one (each in a savepoint),
+        keeps each that still fails in quarantine, and commits the rest with the watermark."""
+        if not group.inputs:
+            # Nothing to decide: the watermark moves in memory, stored within a second.
+            self._unmarked = (group.partition, group.position)
+            return []
+        sup = self._supervision
+        retries = sup.retries if sup is not None else 0
+        for attempt in range(1, retries + 2):
+            try:
+                return self._group_once(group, isolate=attempt > retries, attempts=attempt)
+            except psycopg.OperationalError:
+                raise
+            except Exception as exc:
+                log.exception("alerting failed on batch %d (attempt %d)", group.position, attempt)
+                if sup is None:
+                    raise
+                sup.failed(STAGE, group.position, exc)
+                time.sleep(sup.backoff_s(attempt))
+        raise AssertionError("unreachable: the last try isolates every input")
+
+    def _group_once(self, group: Group, *, isolate: bool, attempts: int) -> list[Outcome]:
+        conn = self._db()
+        out: list[Outcome] = []
+        kept: list[str] = []
+        with conn.transaction():
+            for item in group.inputs:
+                if not isolate:
+                    outcome = self._one(item)
+                else:
+                    try:
+                        with conn.transaction():
+                            outcome = self._one(item)
+                    except psycopg.OperationalError:
+                        raise
+                    except Exception as exc:
+                        error = f"{type(exc).__name__}: {exc}"
+                        at = self._clock.now()
+                        positions.quarantine(
+                            conn, STAGE, group.partition, group.position, attempts, error, at,
+                            repr(item),
+                        )  # fmt: skip
+                        kept.append(error)
+                        continue
+                if outcome is not None:
+                    out.append(outcome)
+            positions.advance(conn, STAGE, group.partition, group.position, self._clock.now())
+        self._unmarked = None
+        if self._supervision is not None:
+            if kept:
+                self._supervision.quarantined(STAGE, group.position, attempts, kept[0])
+            else:
+                self._supervision.recovered(STAGE)
         return out
 
     def tick(self) -> list[Outcome]:
@@ -230,3 +368,13 @@ class AlertStage:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+
+
+def _subjects(item: Input) -> list[str]:
+    """The devices and venue an input is about (what the fault hook matches on)."""
+    ids = list(getattr(item, "device_ids", ()) or ())
+    for name in ("device_id", "venue_id"):
+        value = getattr(item, name, None)
+        if isinstance(value, str):
+            ids.append(value)
+    return ids

@@ -20,6 +20,7 @@ from cases.intake import ConfirmedAlert, ScanApplied, apply_evidence, apply_scan
 from cases.opening import Opened
 from cases.settings import CasesSettings
 from firewatch.clock import Clock
+from ingest import positions
 from ingest.records import ScanItem, VenueScan
 from ingest.stream import Batch
 from rules.evidence import Evidence
@@ -27,6 +28,7 @@ from rules.evidence import Evidence
 log = logging.getLogger("firewatch.cases")
 
 Connect = Callable[[], psycopg.Connection]
+STAGE = "cases"
 
 
 class CaseIntake:
@@ -90,6 +92,27 @@ class CaseIntake:
 
         opened: list[Opened] = self._with_conn(work)
         return opened
+
+    def take_batch(
+        self, batch: Batch, evidence: Sequence[Evidence], position: int, partition: str
+    ) -> list[ScanApplied]:
+        """A stored batch's scans and the evidence it gave, with the stage's watermark, in one
+        transaction: after a crash it is redone whole or not at all."""
+        scans = [r for r in batch.records if isinstance(r, VenueScan)]
+        now = self._clock.now()
+
+        def work(conn: psycopg.Connection) -> list[ScanApplied]:
+            with conn.transaction():
+                applied = [apply_scan(conn, s, now, self._settings) for s in scans]
+                for e in evidence:
+                    apply_evidence(conn, e, now, self._settings)
+                positions.advance(conn, STAGE, partition, position, now)
+            return applied
+
+        applied: list[ScanApplied] = self._with_conn(work)
+        if scans:
+            self.applied = applied
+        return applied
 
     def open_incident(self, alert_id: str, venue_id: str, at: datetime, summary: str) -> Opened:
         """An incident case for a confirmed fire alert (follow-up and investigation)."""

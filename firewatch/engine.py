@@ -23,6 +23,7 @@ from firewatch.api.server import ApiServer
 from firewatch.clock import Clock
 from firewatch.config import Config, ConfigError
 from firewatch.db.partitions import ensure_reading_partitions
+from firewatch.heartbeat import Heartbeat
 from firewatch.stages import start_stages
 from ingest.decode import DecodeLimits
 from ingest.partition import Partition, PartitionError, PartitionKey
@@ -106,7 +107,10 @@ def run_engine(
                 announce=topics.engine_availability(partition.name),
             )
         )
-        stages = start_stages(config, url, clock, stack, stop, broker=broker, client_id=client_id)
+        stages = start_stages(
+            config, url, clock, stack, stop,
+            broker=broker, client_id=client_id, partition=partition.name,
+        )  # fmt: skip
         pipeline = IngestPipeline(
             subscriber,
             lambda: psycopg.connect(url),
@@ -149,6 +153,15 @@ def run_engine(
             name="rollups",
             daemon=True,
         ).start()
+        evaluation = stages.evaluator.thread if stages.evaluator is not None else None
+        stack.enter_context(
+            Heartbeat(
+                broker, client_id, partition.name, config.engine.heartbeat_s, clock,
+                # A stopped loop stops the beat: the watchdog then reports a hung engine.
+                alive=lambda: ingest_thread.is_alive()
+                and (evaluation is None or evaluation.is_alive()),
+            )
+        )  # fmt: skip
         ingest_thread.start()
         log.info(
             "engine running (store backend %s, partition %s by %s); stop with Ctrl-C or SIGTERM",

@@ -1,8 +1,9 @@
 """The detection and follow-up stages behind ingest, wired for `firewatch run`.
 
-Evidence flows rules → (risk, cases, alerting); every stage is an `ingest.stream.Consumer`
-fed the committed batches in order, rules first so that its evidence reaches the risk stage
-before the batch itself does.
+Ingest's one consumer is the `Evaluator` (firewatch.evaluation): from each stored batch, in
+position order, rules give evidence, risk gives scores, cases take scans and hazard evidence,
+alerting takes all three; each stage records its watermark beside its outputs, and a
+supervisor retries, quarantines and reports a stage that raises.
 """
 
 from __future__ import annotations
@@ -28,14 +29,16 @@ from alerting import (
     Policy,
     VerifySettings,
 )
+from alerting.notices import control_room_notices
+from alerting.outbox import Outgoing, enqueue
 from cases import CaseIntake, CasesSettings, settings_from_config, sweep
 from firewatch.clock import Clock
 from firewatch.config import Config
+from firewatch.evaluation import Evaluator, Supervisor, Wiring, fault_from_env, lookback_s
 from firewatch.services import BrokerAddress
 from ingest.stream import Consumer
-from models.fusion import RiskScore
-from models.stage import RiskSink, RiskStage
-from models.store import ScoreWriter, load_models, venue_hazards
+from models.stage import RiskStage
+from models.store import load_models, venue_hazards
 from rules.evidence import Evidence
 from rules.loader import DEFAULT_DIR
 from rules.stage import RulesStage
@@ -53,17 +56,7 @@ class Stages:
     health: dict[str, Callable[[], str]] = field(default_factory=dict)
     intake: CaseIntake | None = None
     alert_settings: AlertSettings | None = None
-
-
-class _Scores:
-    """Risk scores to their store and to the alerting stage."""
-
-    def __init__(self, *sinks: RiskSink) -> None:
-        self._sinks = sinks
-
-    def write(self, scores: Sequence[RiskScore]) -> None:
-        for sink in self._sinks:
-            sink.write(scores)
+    evaluator: Evaluator | None = None
 
 
 def alert_settings(config: Config) -> AlertSettings:
@@ -116,6 +109,7 @@ def start_stages(
     broker: BrokerAddress | None = None,
     client_id: str = "firewatch-engine",
     more_sinks: Sequence[EvidenceSink] = (),
+    partition: str = "p1of1",
 ) -> Stages:
     def connect() -> psycopg.Connection:
         return psycopg.connect(url)
@@ -128,6 +122,13 @@ def start_stages(
     if caught:
         log.info("applied %d stored scans the cases stage had not seen", len(caught))
     alerting_settings = alert_settings(config)
+    zone = ZoneInfo(config.general.timezone)
+    notices = EngineNotices(connect, clock, alerting_settings)
+    supervisor = Supervisor(
+        connect, clock, partition, notices.send, zone,
+        retries=config.engine.stage_retries, first_backoff_s=config.engine.retry_backoff_s,
+        fault=fault_from_env(), stop=stop,
+    )  # fmt: skip
     alerting = stack.enter_context(
         Alerting(
             connect,
@@ -136,9 +137,11 @@ def start_stages(
             broker=broker,
             client_id=client_id,
             incidents=intake,
+            supervision=supervisor,
         )
     )
-    risk = RiskStage(model_set, _Scores(ScoreWriter(connect), alerting.stage), venues=venues)
+    notices.wake = alerting.stage.on_queued
+    risk = RiskStage(model_set, None, venues=venues)
     rules = stack.enter_context(
         RulesStage(
             connect,
@@ -147,36 +150,82 @@ def start_stages(
             directory=config.rules.dir or DEFAULT_DIR,
             reload_s=config.rules.reload_s,
             registry_refresh_s=config.rules.registry_refresh_s,
-            sinks=[
-                risk.take_evidence,
-                intake.take_evidence,
-                alerting.stage.take_evidence,
-                *more_sinks,
-            ],
         )
     )
     assert rules.engine is not None
     assert rules.watcher is not None
     watcher = rules.watcher
+    lookback = lookback_s(rules.engine.library.longest_window_s(), config.engine.warm_lookback_s)
+    evaluator = Evaluator(
+        connect, clock, partition,
+        Wiring(rules.engine, risk, alerting.stage, intake, more_sinks),
+        supervisor, lookback=lookback, lag_alert_s=config.engine.lag_alert_s,
+    )  # fmt: skip
+    thread = evaluator.start(stop)
+    stack.callback(thread.join, 60)  # before alerting and cases close (the stack unwinds)
     threading.Thread(
         target=_sweep_cases,
         args=(url, clock, cases_settings, stop),
         name="cases-sweep",
         daemon=True,
     ).start()
+    def rules_health() -> str:
+        if watcher.last_error is not None:
+            return "the last edit of the rules was refused; the earlier rules are in force"
+        return supervisor.health("rules")
+
+    def alerting_health() -> str:
+        threads = alerting.health()
+        return threads if threads != "ok" else supervisor.health("alerting")
+
     return Stages(
-        consumers=[rules.engine, risk, intake, alerting.stage],
+        consumers=[evaluator],
         health={
-            "rules": lambda: (
-                "ok"
-                if watcher.last_error is None
-                else "the last edit of the rules was refused; the earlier rules are in force"
-            ),
-            "alerting": alerting.health,
+            "rules": rules_health,
+            "risk": lambda: supervisor.health("risk"),
+            "cases": lambda: supervisor.health("cases"),
+            "alerting": alerting_health,
+            "evaluation": evaluator.health,
         },
+        evaluator=evaluator,
         intake=intake,
         alert_settings=alerting_settings,
     )
+
+
+class EngineNotices:
+    """Notices about the engine itself, queued in the alerting outbox for the control room
+    (office phones by SMS, the platform by webhook), each key once; the deliverer sends them
+    with the same retries as any alert's."""
+
+    def __init__(self, connect: Callable[[], psycopg.Connection], clock: Clock,
+                 settings: AlertSettings) -> None:  # fmt: skip
+        self._connect = connect
+        self._clock = clock
+        self._settings = settings
+        self.wake: Callable[[], None] = lambda: None
+
+    def send(self, key: str, level: str, title: str, text: str) -> None:
+        d, office = self._settings.delivery, self._settings.contacts.office
+        notices = control_room_notices(
+            office, d.channels, key=key, level=level, title=title, text=text
+        )
+        log.warning("control room notified: %s: %s", title, text)
+        if not notices:
+            return
+        items = [
+            Outgoing(n.notification_id, n.idem_key, None, n.channel, n.recipient, "engine",
+                     key.split("/")[2] if key.count("/") >= 2 else "engine", n.level,
+                     n.body.decode())
+            for n in notices
+        ]  # fmt: skip
+        try:
+            with self._connect() as conn, conn.transaction():
+                enqueue(conn, items, self._clock.now())
+        except psycopg.Error:
+            log.exception("engine notice %s not queued", key)
+            return
+        self.wake()
 
 
 def _sweep_cases(url: str, clock: Clock, settings: CasesSettings, stop: threading.Event) -> None:

@@ -8,6 +8,12 @@ Topic(kind='smoke', subject_id='D-1', message_type='reading')
 True
 >>> parse("fw/v2/smoke/D-1/reading") is None
 True
+>>> engine_heartbeat("p2of4")
+'fw/v1/engine/p2of4/heartbeat'
+>>> parse_engine("fw/v1/engine/p2of4/heartbeat")
+EngineTopic(partition='p2of4', message_type='heartbeat')
+>>> parse_engine("fw/v1/smoke/D-1/availability") is None
+True
 """
 
 from __future__ import annotations
@@ -20,6 +26,10 @@ from firewatch.contract import ID_PATTERN, DeviceKind, MessageType
 PREFIX: Final = "fw/v1"
 SUBSCRIPTION: Final = f"{PREFIX}/#"
 VENUE: Final = "venue"
+ENGINE: Final = "engine"
+ENGINE_AVAILABILITY: Final = "availability"
+ENGINE_HEARTBEAT: Final = "heartbeat"
+ENGINE_MESSAGE_TYPES: Final = frozenset({ENGINE_AVAILABILITY, ENGINE_HEARTBEAT})
 DEVICE_MESSAGE_TYPES: Final = frozenset(
     {
         MessageType.READING,
@@ -90,4 +100,39 @@ def scan(venue_id: str) -> str:
 
 def engine_availability(partition: str) -> str:
     """The engine's own retained availability topic (STYLE.md section 9)."""
-    return f"{PREFIX}/engine/{partition}/availability"
+    return f"{PREFIX}/{ENGINE}/{partition}/{ENGINE_AVAILABILITY}"
+
+
+def engine_heartbeat(partition: str) -> str:
+    """The engine's periodic sign of life (not retained): silence while `online` is a hang."""
+    return f"{PREFIX}/{ENGINE}/{partition}/{ENGINE_HEARTBEAT}"
+
+
+ENGINE_SUBSCRIPTIONS: Final = (engine_availability("+"), engine_heartbeat("+"))
+"""What the watchdog subscribes to: every partition's availability and heartbeat."""
+
+
+@dataclass(frozen=True, slots=True)
+class EngineTopic:
+    partition: str
+    message_type: str
+
+
+def parse_engine(topic: str) -> EngineTopic | None:
+    """An engine instance's own topic split into partition and type; None for any other topic
+    (device topics, unknown engine message types, a partition that is not a valid id).
+
+    >>> parse_engine(engine_availability("p1of1"))
+    EngineTopic(partition='p1of1', message_type='availability')
+    >>> [parse_engine(t) for t in ("fw/v1/engine/p1of1/status", "fw/v1/engine/a b/heartbeat")]
+    [None, None]
+    """
+    parts = parse(topic)
+    if (
+        parts is None
+        or parts.kind != ENGINE
+        or parts.message_type not in ENGINE_MESSAGE_TYPES
+        or not parts.valid_id
+    ):
+        return None
+    return EngineTopic(parts.subject_id, parts.message_type)

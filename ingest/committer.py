@@ -19,8 +19,9 @@ import psycopg
 from firewatch.clock import Clock
 from ingest import metrics
 from ingest.decode import DecodeLimits
-from ingest.liveness import sweep
+from ingest.liveness import WentOffline, sweep
 from ingest.partition import EVERYTHING, Partition
+from ingest.positions import record_batch
 from ingest.reasons import RejectReason
 from ingest.records import Availability, Decoded, Rejected
 from ingest.store import BatchWriter, WriteResult
@@ -83,7 +84,10 @@ class Committer:
         self._subscriber.ack(inbound)
         self.committed_batches += 1
         self._account(len(inbound), result)
-        self._hand_on(Batch(result.new, (), self._clock.now()))
+        if result.new or result.position is not None:
+            self._hand_on(
+                Batch(result.new, (), result.committed_at or self._clock.now(), result.position)
+            )
 
     def upkeep(self) -> None:
         """Find devices that fell silent; cheap to call often, works every few seconds."""
@@ -93,7 +97,7 @@ class Committer:
         try:
             writer, conn = self._ensure_connection()
             writer.flush_liveness()  # the sweep must see every device heard so far
-            offline = sweep(conn, self._clock.now(), self._partition.venues(conn))
+            offline, position = self._sweep(conn)
         except psycopg.OperationalError as exc:
             log.warning("liveness sweep postponed, database unreachable: %s", exc)
             self._drop_connection()
@@ -103,7 +107,19 @@ class Committer:
             metrics.OFFLINE.labels(reason=reason).inc(count)
         if offline:
             log.info("%d device(s) went offline", len(offline))
-            self._hand_on(Batch((), tuple(offline), self._clock.now()))
+            self._hand_on(Batch((), tuple(offline), self._clock.now(), position))
+
+    def _sweep(self, conn: psycopg.Connection) -> tuple[list[WentOffline], int | None]:
+        """The sweep and, when it found anyone, its position: in one transaction, so that a
+        crash right after it cannot lose the news (the devices are already marked offline)."""
+        venues = self._partition.venues(conn)
+        with conn.transaction():
+            now = self._clock.now()
+            offline = sweep(conn, now, venues)
+            position = None
+            if offline:
+                position = record_batch(conn, self._partition.name, now, 0, offline)
+        return offline, position
 
     def close(self) -> None:
         if self._writer is not None:
@@ -119,7 +135,9 @@ class Committer:
         while self._conn is None or self._writer is None or self._conn.closed:
             try:
                 self._conn = self._connect()
-                self._writer = BatchWriter(self._conn)
+                self._writer = BatchWriter(
+                    self._conn, partition=self._partition.name, now=self._clock.now
+                )
             except psycopg.OperationalError as exc:
                 self._drop_connection()
                 log.warning("database unreachable (%s); retrying in %.1f s", exc, delay)

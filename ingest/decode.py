@@ -116,10 +116,11 @@ def _decode(
 def _device_topic(topic: str, parts: topics.Topic) -> DeviceKind | Problem:
     kind = _KINDS.get(parts.kind)
     if kind is None:
-        if topic == topics.engine_availability(parts.subject_id):
+        ours = topics.parse_engine(topic)
+        if ours is not None:  # availability, heartbeat
             return Problem(
                 RejectReason.ENGINE_TOPIC,
-                f"topic: {show(topic)} is an engine's own availability, not device data",
+                f"topic: {show(topic)} is an engine's own {ours.message_type}, not device data",
             )
         return Problem(
             RejectReason.UNKNOWN_KIND,

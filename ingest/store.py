@@ -11,11 +11,12 @@ import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Final
 
 import psycopg
 
+from ingest.positions import record_batch
 from ingest.records import (
     Availability,
     Decoded,
@@ -120,6 +121,10 @@ class WriteResult:
     """Per table, records already stored before (broker redeliveries)."""
     rejected: dict[str, int]
     """Per reason, messages stored as rejected."""
+    position: int | None = None
+    """The batch's position (ingest.positions); None when it stored no record or the writer
+    keeps no positions."""
+    committed_at: datetime | None = None
 
     @staticmethod
     def merge(parts: Sequence[WriteResult]) -> WriteResult:
@@ -128,9 +133,14 @@ class WriteResult:
         for part in parts:
             duplicates.update(part.duplicates)
             rejected.update(part.rejected)
+        positions = [p.position for p in parts if p.position is not None]
         return WriteResult(
-            tuple(r for part in parts for r in part.new), dict(duplicates), dict(rejected)
-        )
+            tuple(r for part in parts for r in part.new), dict(duplicates), dict(rejected),
+            # Written message by message: each part has its own position; the last covers the
+            # batch as the stages see it (replay reads every part back by its own).
+            positions[-1] if positions else None,
+            max((p.committed_at for p in parts if p.committed_at), default=None),
+        )  # fmt: skip
 
 
 def _prepare(conn: psycopg.Connection) -> None:
@@ -194,8 +204,17 @@ class BatchWriter:
     also tells which of its records were new.
     """
 
-    def __init__(self, conn: psycopg.Connection) -> None:
+    def __init__(
+        self,
+        conn: psycopg.Connection,
+        *,
+        partition: str | None = None,
+        now: Callable[[], datetime] | None = None,
+    ) -> None:
+        """`partition`: positions are recorded under this name (None: no positions)."""
         self._conn = conn
+        self._partition = partition
+        self._now = now
         self.liveness = Liveness()
         self._flushed: dict[str, _Seen] = {}
         _prepare(conn)
@@ -235,6 +254,7 @@ class BatchWriter:
     ) -> WriteResult:
         try:
             with self._conn.transaction():
+                position, at = self._position(len(decoded))
                 for kind, records in by_type.items():
                     table = _TABLES.get(kind)
                     if table is None:
@@ -242,7 +262,7 @@ class BatchWriter:
                     else:
                         _copy(self._conn, table.name, table.columns, map(table.row, records))
                 self._finish(rejected, flush_liveness)
-            return WriteResult(tuple(decoded), {}, reasons)
+            return WriteResult(tuple(decoded), {}, reasons, position, at)
         except psycopg.errors.UniqueViolation:
             # A redelivery is in this batch: write it the careful way below.
             self.liveness.restore(self._flushed)
@@ -250,6 +270,7 @@ class BatchWriter:
         fresh: dict[type, set[Key] | None] = {}
         duplicates: dict[str, int] = {}
         with self._conn.transaction():
+            position, at = self._position(len(decoded))
             for kind, records in by_type.items():
                 table = _TABLES.get(kind)
                 if table is None:
@@ -260,7 +281,7 @@ class BatchWriter:
                     duplicates[table.name] = len(records) - len(fresh[kind] or ())
             self._finish(rejected, flush_liveness)
         if not duplicates:
-            return WriteResult(tuple(decoded), {}, reasons)
+            return WriteResult(tuple(decoded), {}, reasons, position, at)
         new = []
         for r in decoded:
             keys = fresh.get(type(r))
@@ -271,7 +292,13 @@ class BatchWriter:
             if key in keys:
                 keys.discard(key)  # a second copy in the same batch is a redelivery too
                 new.append(r)
-        return WriteResult(tuple(new), duplicates, reasons)
+        return WriteResult(tuple(new), duplicates, reasons, position, at)
+
+    def _position(self, records: int) -> tuple[int | None, datetime | None]:
+        if self._partition is None or records == 0:
+            return None, None
+        at = self._now() if self._now is not None else datetime.now(UTC)
+        return record_batch(self._conn, self._partition, at, records), at
 
     def flush_liveness(self) -> None:
         """Write the gathered liveness now, in its own transaction."""

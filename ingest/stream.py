@@ -21,6 +21,9 @@ class Batch:
     offline: tuple[WentOffline, ...]
     """Devices found silent since the previous batch."""
     committed_at: datetime
+    position: int | None = None
+    """Its position in the store's hand-off (ingest.positions); None when it has none: a
+    batch of only duplicates, or one from a source that keeps no positions (tests, the demo)."""
 
 
 class Consumer(Protocol):

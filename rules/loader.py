@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Final
 
 from rules.parse import parse_rule
-from rules.spec import RuleSpec
+from rules.spec import Rise, RuleSpec
 from rules.yamlnodes import Fields, SpecError, compose
 
 DEFAULT_DIR: Final = Path(__file__).resolve().parent / "library"
@@ -48,6 +48,19 @@ class RulesError(Exception):
 class Library:
     rules: tuple[RuleSpec, ...]
     files: tuple[Path, ...] = ()
+
+    def longest_window_s(self) -> dict[str, float]:
+        """Per source (reading, event, status, scan, offline), the longest stretch of history
+        a rule of it looks back over (windows, persistence, cool-downs, over every venue
+        type's parameters): what a restart must replay to rebuild the rules' state."""
+        longest: dict[str, float] = {}
+        for rule in self.rules:
+            for params in (rule.params, *(p for _, p in rule.overrides)):
+                within = [c.within_s for c in params.criteria if isinstance(c, Rise)]
+                span = max(params.window_s, params.held_s, params.cooldown_s, *within)
+                source = str(rule.match.source)
+                longest[source] = max(longest.get(source, 0.0), span)
+        return longest
 
     def get(self, rule_id: str) -> RuleSpec:
         for rule in self.rules:

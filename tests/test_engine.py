@@ -30,7 +30,10 @@ def test_run_serves_health_and_metrics_and_stops_cleanly(
         health = httpx.get(f"{base}/healthz").json()
         assert health == {
             "status": "ok",
-            "stages": {"ingest": "ok", "broker": "ok", "rules": "ok", "alerting": "ok"},
+            "stages": {
+                "ingest": "ok", "broker": "ok", "rules": "ok", "risk": "ok", "cases": "ok",
+                "alerting": "ok", "evaluation": "ok",
+            },
         }
         ts = int(datetime.now(UTC).timestamp() * 1000)
         publish_all(
