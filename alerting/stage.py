@@ -273,8 +273,8 @@ class AlertStage:
                         error = f"{type(exc).__name__}: {exc}"
                         at = self._clock.now()
                         positions.quarantine(
-                            conn, STAGE, group.partition, group.position, attempts, error, at,
-                            repr(item),
+                            conn, STAGE, group.partition, group.position, attempts=attempts,
+                            error=error, now=at, item=repr(item),
                         )  # fmt: skip
                         kept.append(error)
                         continue
@@ -284,6 +284,7 @@ class AlertStage:
         self._unmarked = None
         if self._supervision is not None:
             if kept:
+                self._supervision.failed(STAGE, group.position, RuntimeError(kept[0]))
                 self._supervision.quarantined(STAGE, group.position, attempts, kept[0])
             else:
                 self._supervision.recovered(STAGE)

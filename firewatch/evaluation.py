@@ -18,7 +18,7 @@ than storage for a long while) is dropped and read back from the store the same 
 `Supervisor` wraps each stage's work on a batch: a raise is retried with backoff; a batch that
 keeps failing is quarantined (`quarantined_batch`, `/metrics`, `/api/v1/quarantined`), the
 stage's part of `/healthz` turns unhealthy, and the control room is told once per episode.
-The test-only fault hook (`FIREWATCH_TEST_FAULT=stage:subject`) makes a stage raise on every
+The test-only fault hook (`FW_TEST_FAULT=stage:subject`) makes a stage raise on every
 batch that holds that device or venue, so that the path can be tried on a real engine.
 """
 
@@ -78,7 +78,7 @@ REPLAYED: Final = Counter(
     ["phase"],
 )
 
-FAULT_ENV: Final = "FIREWATCH_TEST_FAULT"
+FAULT_ENV: Final = "FW_TEST_FAULT"
 STAGE_NAMES: Final = {"rules": "规则", "risk": "风险评分", "cases": "案件", "alerting": "报警"}
 DEGRADED_HOLD_S: Final = 900.0
 """How long a stage's health stays degraded after it quarantined something: a person looks."""
@@ -177,11 +177,14 @@ class Supervisor:
         if f is not None and f.stage == stage and f.subject in set(subjects):
             raise InjectedFaultError(f"{FAULT_ENV}: {stage} made to fail on {f.subject}")
 
-    def run(self, stage: str, batch: Batch, work: Callable[[], T], fallback: T) -> T:
+    def run(
+        self, stage: str, batch: Batch, work: Callable[[], T], fallback: T, *, hook: bool = True
+    ) -> T:
         """`work` on `batch`, retried; quarantined after `retries` retries (then `fallback`).
-        A database outage is waited out, not counted: the batch is not at fault."""
+        A database outage is waited out, not counted: the batch is not at fault. `hook`: the
+        fault hook applies (once per stage and batch: not to storing a stage's outputs)."""
         attempt = 0
-        names = subjects(batch) if self.fault is not None else set()
+        names = subjects(batch) if self.fault is not None and hook else set()
         while True:
             try:
                 self.check_fault(stage, names)
@@ -210,8 +213,9 @@ class Supervisor:
             try:
                 with self.connect() as conn:
                     positions.quarantine(
-                        conn, stage, self.partition, position, attempts, error, self.clock.now()
-                    )
+                        conn, stage, self.partition, position,
+                        attempts=attempts, error=error, now=self.clock.now(),
+                    )  # fmt: skip
                 break
             except psycopg.OperationalError as db:
                 log.warning("quarantine of batch %s not stored yet: %s", position, db)
@@ -467,7 +471,8 @@ class Evaluator:
             s.alerting.consume(batch)
             return
         if pos > self._marks["rules"]:
-            sup.run("rules", batch, lambda: self._outputs(batch, evidence, scores, pos), None)
+            store = lambda: self._outputs(batch, evidence, scores, pos)  # noqa: E731
+            sup.run("rules", batch, store, None, hook=False)
             for sink in s.more_sinks:
                 sink(evidence)
         if s.cases is not None and pos > self._marks["cases"]:

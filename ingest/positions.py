@@ -114,6 +114,7 @@ def quarantine(
     stage: str,
     partition: str,
     position: int,
+    *,
     attempts: int,
     error: str,
     now: datetime,

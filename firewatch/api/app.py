@@ -14,7 +14,17 @@ from alerting import AlertSettings
 from firewatch.api import errors
 from firewatch.api.deps import principal
 from firewatch.api.middleware import AuditLog, BodyLimit
-from firewatch.api.routes import ack, alerts, cases, registry, rejected, reports, risk, silences
+from firewatch.api.routes import (
+    ack,
+    alerts,
+    cases,
+    quarantined,
+    registry,
+    rejected,
+    reports,
+    risk,
+    silences,
+)
 from firewatch.auth.users import Principal
 from firewatch.clock import Clock, SystemClock
 from firewatch.config import Config
@@ -73,6 +83,7 @@ def create_app(
 
     # Specific resources before the registry's `/{kind}` routes, which would shadow them.
     app.include_router(rejected.router)
+    app.include_router(quarantined.router)
     app.include_router(ack.router)
     app.include_router(cases.router)
     app.include_router(alerts.router)

@@ -170,7 +170,8 @@ def outbox(url: str) -> dict[str, dict[str, Any]]:
     found = rows(
         url,
         "SELECT n.*, (SELECT count(*) FROM delivery_log d"
-        " WHERE d.notification_id = n.notification_id) AS logged FROM notification n",
+        " WHERE d.notification_id = n.notification_id) AS logged FROM notification n"
+        " WHERE n.alert_id IS NOT NULL",  # the engine's own notices (lag) have no alert
     )
     for r in found:
         alert, purpose, step, round_no, channel, recipient = r["idem_key"].split("/", 5)
