@@ -64,18 +64,24 @@ def _registry_import(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
-def _run(args: argparse.Namespace, config: Config) -> int:
-    from firewatch.clock import SystemClock
-    from firewatch.engine import SchemaMissingError, run_engine
-
+def _stop_on_signals(doing: str) -> threading.Event:
+    """An event set by SIGTERM or Ctrl-C, logging `doing` (what the stop does)."""
     stop = threading.Event()
 
     def request_stop(signum: int, _frame: object) -> None:
-        log.info("%s received: draining what is in flight", signal.Signals(signum).name)
+        log.info("%s received: %s", signal.Signals(signum).name, doing)
         stop.set()
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
+    return stop
+
+
+def _run(args: argparse.Namespace, config: Config) -> int:
+    from firewatch.clock import SystemClock
+    from firewatch.engine import SchemaMissingError, run_engine
+
+    stop = _stop_on_signals("draining what is in flight")
     if args.partition:
         config = config.model_copy(
             update={"engine": config.engine.model_copy(update={"partition": args.partition})}
@@ -83,6 +89,19 @@ def _run(args: argparse.Namespace, config: Config) -> int:
     try:
         run_engine(config, SystemClock(), stop)
     except (SchemaMissingError, ConfigError) as exc:
+        log.error("%s", exc)
+        return 1
+    return 0
+
+
+def _watchdog(args: argparse.Namespace, config: Config) -> int:
+    from firewatch.clock import SystemClock
+    from firewatch.watchdog import run_watchdog
+
+    stop = _stop_on_signals("stopping the watchdog")
+    try:
+        run_watchdog(config, SystemClock(), stop)
+    except ConfigError as exc:
         log.error("%s", exc)
         return 1
     return 0
@@ -149,6 +168,12 @@ def _parser() -> argparse.ArgumentParser:
         help="own the K-th of N shares of the venues (engine.partition)",
     )
     run_cmd.set_defaults(handler=_run)
+
+    watchdog_cmd = commands.add_parser(
+        "watchdog",
+        help="watch the engine instances; tell the control room when one is gone, and back",
+    )
+    watchdog_cmd.set_defaults(handler=_watchdog)
 
     demo_cmd = commands.add_parser(
         "demo", help="the whole system on this machine, nothing configured"

@@ -61,7 +61,7 @@ class Heartbeat:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._connected = False  # as last logged, to log changes only
-        self._was_alive = True
+        self._was_alive = self._ever_alive = False
         self._client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
             client_id=f"{client_id}-heartbeat",
@@ -107,7 +107,8 @@ class Heartbeat:
                 beat = self._beat()
             except Exception:  # logged and retried at the next beat: never raised into the engine
                 log.warning("heartbeat on %s failed; retrying", self._topic, exc_info=True)
-            # Not connected (yet): look again soon, so the first beat follows the connection.
+            # No beat (not connected, not alive yet): look again soon, so the first beat
+            # follows at once.
             self._stop.wait(self._every if beat else min(self._every, 1.0))
 
     def _beat(self) -> bool:
@@ -123,12 +124,15 @@ class Heartbeat:
         if not connected:
             return False
         alive = self._alive()
-        if alive != self._was_alive:
-            self._was_alive = alive
-            if not alive:
+        if alive != self._was_alive and self._ever_alive:  # the start is no news
+            if alive:
+                log.info("heartbeat on %s resumed", self._topic)
+            else:
                 log.warning("heartbeat on %s paused: the engine's check failed", self._topic)
+        self._was_alive = alive
+        self._ever_alive = self._ever_alive or alive
         if not alive:
-            return True  # connected: the next look is a beat's time away
+            return False
         payload = beat_payload(self._partition, self._clock.now(), os.getpid())
         self._client.publish(self._topic, payload, qos=0, retain=False)
         return True
