@@ -142,6 +142,11 @@ class AlertStage:
         inputs += self._from_batch(batch)
         self._queue([Group(position, partition, tuple(inputs), committed_at)])
 
+    def pending(self) -> int:
+        """Inputs and groups waiting to be processed."""
+        with self._wake:
+            return len(self._inputs)
+
     def oldest_pending(self) -> datetime | None:
         """When the oldest batch still waiting here was stored (None: none waits)."""
         with self._wake:

@@ -1,9 +1,9 @@
 """Positions: the durable hand-off from the store to the stages.
 
 Every committed batch gets the next value of one sequence, written in the same transaction as
-its rows (`ingest_batch`, and each row's `pos` column through a transaction-local setting the
-column default reads). A stage that records the last position it fully processed (its
-watermark) can, after any crash, find exactly what it has not yet evaluated.
+its rows (`ingest_batch`, and each row's `pos` column). A stage that records the last position
+it fully processed (its watermark) can, after any crash, find exactly what it has not yet
+evaluated.
 
 >>> back = offline_from_json(offline_json([WentOffline("D-1", "smoke", "V-1",
 ...     datetime(2026, 5, 1, tzinfo=UTC), OfflineReason.SILENT)]))
@@ -26,7 +26,7 @@ _RECORD: Final = """
 WITH p AS (SELECT nextval('ingest_position') AS pos)
 INSERT INTO ingest_batch (pos, partition, committed_at, records, offline)
 SELECT pos, %s, %s, %s, %s FROM p
-RETURNING pos, set_config('firewatch.position', pos::text, true)
+RETURNING pos
 """
 
 
@@ -37,8 +37,8 @@ def record_batch(
     records: int,
     offline: Sequence[WentOffline] = (),
 ) -> int:
-    """Take the next position for the batch being written in the caller's transaction; rows
-    stored after this call, in the same transaction, carry it."""
+    """Take the next position for the batch being written in the caller's transaction (its
+    rows carry it in their `pos` column)."""
     row = conn.execute(
         _RECORD, (partition, committed_at, records, offline_json(offline) if offline else None)
     ).fetchone()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
@@ -131,14 +131,14 @@ def _records(
     def args(table: str) -> dict[str, Any]:
         return {"lo": max(lo, floors.get(table, lo)), "hi": positions[-1], "all": positions}
 
-    with conn.cursor(row_factory=dict_row) as cur:
+    with conn.cursor() as plain:
         for table, columns, make in _DEVICE_TABLES:
-            cur.execute(
+            plain.execute(
                 f"SELECT pos, {', '.join(columns)} FROM {table} WHERE {where.format(p='')}",
                 args(table),
             )
-            for row in cur:
-                _keep(out, row, lambda r, m=make: _device_record(m, r, venues))
+            _device_rows(plain, make, venues, out)
+    with conn.cursor(row_factory=dict_row) as cur:
         cur.execute(
             f"SELECT pos, {', '.join(SCAN_COLUMNS)} FROM venue_scan WHERE {where.format(p='')}",
             args("venue_scan"),
@@ -154,6 +154,29 @@ def _records(
         for row in cur:
             _keep(out, row, lambda r: _availability(r, venues))
     return out
+
+
+_KINDS: Final = {k.value: k for k in DeviceKind}
+_NOWHERE: Final = ("", "", "")
+
+
+def _device_rows(
+    rows: Iterable[tuple[Any, ...]],
+    make: Any,
+    venues: dict[str, tuple[str, str, str]],
+    out: dict[int, list[Decoded]],
+) -> None:
+    """Rows of a device table (its columns in the record's field order, `extra` last) into
+    records; positional and cached, as a backlog of millions of readings goes through here."""
+    for pos, ts, received, device, kind, venue, seq, *values in rows:
+        try:
+            extra = _extra(values.pop())
+            place = venues.get(venue, _NOWHERE)
+            record = make(ts, received, device, _KINDS[kind], venue, *place, seq, *values, extra)
+        except (KeyError, TypeError, ValueError, IndexError) as exc:
+            log.error("a stored row at position %s cannot be read back (%s); left out", pos, exc)
+            continue
+        out.setdefault(pos, []).append(record)
 
 
 def _keep(out: dict[int, list[Decoded]], row: dict[str, Any], make: Any) -> None:
@@ -173,12 +196,6 @@ def _extra(value: Any) -> dict[str, Any]:
     if isinstance(value, str):
         value = json.loads(value)
     return value if isinstance(value, dict) else {}
-
-
-def _device_record(make: Any, row: dict[str, Any], venues: dict[str, tuple[str, str, str]]) -> Any:
-    row["kind"] = DeviceKind(row["kind"])
-    row["extra"] = _extra(row.get("extra"))
-    return make(**row, **_place(venues, row["venue_id"]))
 
 
 def _scan(row: dict[str, Any], venues: dict[str, tuple[str, str, str]]) -> VenueScan:

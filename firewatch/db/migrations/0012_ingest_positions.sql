@@ -1,9 +1,8 @@
 -- The durable hand-off from the store to the stages (ingest/positions.py, firewatch/evaluation.py).
 -- Each committed ingest batch gets a position from one sequence, written in the same transaction
 -- as its rows: `ingest_batch` lists the positions, and every stored row carries its batch's
--- position in `pos` (filled by the column default from a transaction-local setting, so COPY
--- needs no extra column and other writers leave it NULL). Each stage records the last position
--- it has fully processed (`stage_watermark`); on start-up it replays what lies beyond.
+-- position in `pos` (NULL for rows not written by ingest). Each stage records the last
+-- position it has fully processed (`stage_watermark`); on start-up it replays what lies beyond.
 CREATE SEQUENCE ingest_position;
 
 CREATE TABLE ingest_batch (
@@ -16,16 +15,11 @@ CREATE TABLE ingest_batch (
 CREATE INDEX ingest_batch_partition_idx ON ingest_batch (partition, pos);
 CREATE INDEX ingest_batch_committed_idx ON ingest_batch (committed_at);
 
-ALTER TABLE reading ADD COLUMN pos bigint
-    DEFAULT nullif(current_setting('firewatch.position', true), '')::bigint;
-ALTER TABLE device_event ADD COLUMN pos bigint
-    DEFAULT nullif(current_setting('firewatch.position', true), '')::bigint;
-ALTER TABLE device_status ADD COLUMN pos bigint
-    DEFAULT nullif(current_setting('firewatch.position', true), '')::bigint;
-ALTER TABLE venue_scan ADD COLUMN pos bigint
-    DEFAULT nullif(current_setting('firewatch.position', true), '')::bigint;
-ALTER TABLE device_availability ADD COLUMN pos bigint
-    DEFAULT nullif(current_setting('firewatch.position', true), '')::bigint;
+ALTER TABLE reading ADD COLUMN pos bigint;
+ALTER TABLE device_event ADD COLUMN pos bigint;
+ALTER TABLE device_status ADD COLUMN pos bigint;
+ALTER TABLE venue_scan ADD COLUMN pos bigint;
+ALTER TABLE device_availability ADD COLUMN pos bigint;
 -- Positions grow with the insertion order, so a block-range index is small and costs the
 -- hot path next to nothing.
 CREATE INDEX reading_pos_idx ON reading USING brin (pos);
