@@ -25,6 +25,7 @@ from firewatch.config import Config, ConfigError
 from firewatch.db.partitions import ensure_reading_partitions
 from firewatch.heartbeat import Heartbeat
 from firewatch.stages import start_stages
+from ingest import positions
 from ingest.decode import DecodeLimits
 from ingest.partition import Partition, PartitionError, PartitionKey
 from ingest.pipeline import IngestPipeline, IngestSettings
@@ -34,6 +35,7 @@ from ingest.subscribe import Subscriber
 log = logging.getLogger("firewatch.engine")
 
 _UPKEEP_EVERY_S = 3600.0
+_KEEP_POSITIONS = timedelta(days=8)  # the warm-up's longest look-back (7 days) and a day
 
 
 class SchemaMissingError(Exception):
@@ -54,7 +56,8 @@ def _backend(url: str) -> str:
 
 
 def _keep_partitions(url: str, clock: Clock, days_ahead: int, stop: threading.Event) -> None:
-    """Create tomorrow's partitions long before tomorrow, so the hot path never waits on DDL."""
+    """Create tomorrow's partitions long before tomorrow, so the hot path never waits on DDL;
+    forget hand-off positions every stage has long passed."""
     while not stop.is_set():
         try:
             with psycopg.connect(url, autocommit=True) as conn:
@@ -62,6 +65,7 @@ def _keep_partitions(url: str, clock: Clock, days_ahead: int, stop: threading.Ev
                 ensure_reading_partitions(
                     conn, today - timedelta(days=1), today + timedelta(days=days_ahead + 1)
                 )
+                positions.prune(conn, clock.now() - _KEEP_POSITIONS)
         except psycopg.Error as exc:
             log.warning("readings partition upkeep failed, will retry: %s", exc)
         stop.wait(_UPKEEP_EVERY_S)

@@ -131,3 +131,13 @@ def quarantine(
 def _clean(text: str | None) -> str | None:
     """PostgreSQL text holds no NUL; a message or repr is cut to a readable length."""
     return None if text is None else text.replace("\x00", "\\x00")[:2000]
+
+
+def prune(conn: psycopg.Connection, before: datetime) -> int:
+    """Forget positions committed before `before` that every stage of their partition has
+    passed (their rows stay, with their `pos`, until the readings' own retention)."""
+    return conn.execute(
+        "DELETE FROM ingest_batch b WHERE committed_at < %s AND pos <= (SELECT min(w.pos)"
+        " FROM stage_watermark w WHERE w.partition = b.partition)",
+        (before,),
+    ).rowcount

@@ -183,6 +183,27 @@ ORDER BY 1""",
     min_interval="1m",
 )
 
+EVALUATION_LAG = Panel(
+    "evaluation_lag",
+    "Evaluation lag (stored, not yet evaluated)",
+    PanelType.TABLE,
+    """SELECT w.stage, w.partition,
+       round(coalesce(extract(epoch FROM now() - min(b.committed_at)), 0)::numeric, 1) AS lag_s,
+       count(b.pos) AS batches_waiting
+FROM stage_watermark w
+LEFT JOIN ingest_batch b ON b.partition = w.partition AND b.pos > w.pos
+GROUP BY w.stage, w.partition
+ORDER BY lag_s DESC, w.stage, w.partition""",
+    ("stage", "partition", "lag_s", "batches_waiting"),
+    ("stage_watermark", "ingest_batch"),
+    width=8,
+    height=7,
+    description="Per stage and engine partition, the age of the oldest stored input the stage has"
+    " not yet evaluated (watermarks are stored within a second of the work). Above 10 s the"
+    " control room is told.",
+    thresholds=((None, "green"), (10, "red")),
+)
+
 
 def board() -> Board:
     return Board(
@@ -202,5 +223,6 @@ def board() -> Board:
             RISK_BY_COMMUNITY,
             READINGS_RATE,
             INGEST_LAG,
+            EVALUATION_LAG,
         ),
     )

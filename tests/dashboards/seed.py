@@ -271,6 +271,24 @@ def _scans(conn: psycopg.Connection, world: Subdistrict, now: datetime) -> None:
                             venue.venue_id, items))  # fmt: skip
 
 
+def _positions(conn: psycopg.Connection, now: datetime) -> None:
+    """Two partitions' hand-off: one evaluated everywhere, one whose alerting stage is behind."""
+    for pos in range(1, 11):
+        partition = "p1of2" if pos % 2 else "p2of2"
+        conn.execute(
+            "INSERT INTO ingest_batch (pos, partition, committed_at, records) VALUES (%s, %s, %s, 5)",
+            (pos, partition, now - timedelta(seconds=60 - pos * 5)),
+        )
+    for stage in ("rules", "cases", "alerting"):
+        for partition in ("p1of2", "p2of2"):
+            behind = stage == "alerting" and partition == "p2of2"
+            conn.execute(
+                "INSERT INTO stage_watermark (stage, partition, pos, updated_at)"
+                " VALUES (%s, %s, %s, %s)",
+                (stage, partition, 4 if behind else 10, now),
+            )
+
+
 def seed(url: str, now: datetime) -> Seeded:
     """Everything, in one go; `now` is the end of the seeded history."""
     world = generate(1)
@@ -287,6 +305,7 @@ def seed(url: str, now: datetime) -> Seeded:
         _alerts(conn, world, focus, now)
         _cases(conn, world, focus, now)
         _scans(conn, world, now)
+        _positions(conn, now)
         conn.execute("ANALYZE")
     venue = world.venue(focus)
     devices = tuple(d.device_id for d in world.devices_of(focus))
