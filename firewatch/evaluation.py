@@ -33,7 +33,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Final, TypeVar
+from typing import Final, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 import psycopg
@@ -251,11 +251,21 @@ class Supervisor:
             raise InjectedFaultError(f"{FAULT_ENV}: {stage} made to fail on {f.subject}")
 
     def run(
-        self, stage: str, batch: Batch, work: Callable[[], T], fallback: T, *, hook: bool = True
+        self,
+        stage: str,
+        batch: Batch,
+        work: Callable[[], T],
+        fallback: T,
+        *,
+        hook: bool = True,
+        retries: int | None = None,
+        keep: bool = True,
     ) -> T:
         """`work` on `batch`, retried; quarantined after `retries` retries (then `fallback`).
         A database outage is waited out, not counted: the batch is not at fault. `hook`: the
-        fault hook applies (once per stage and batch: not to storing a stage's outputs)."""
+        fault hook applies (once per stage and batch: not to storing a stage's outputs).
+        `keep`: quarantine the batch when it keeps failing (else only give `fallback`)."""
+        retries = self.retries if retries is None else retries
         attempt = 0
         names = subjects(batch) if self.fault is not None and hook else set()
         while True:
@@ -271,15 +281,48 @@ class Supervisor:
                 attempt += 1
                 log.exception("%s failed on batch %s (attempt %d)", stage, batch.position, attempt)
                 self.failed(stage, batch.position or 0, exc)
-                if attempt <= self.retries:
+                if attempt <= retries:
                     time.sleep(self.backoff_s(attempt))
                     continue
-                self._keep(stage, batch, attempt, exc)
+                if keep:
+                    self._keep(stage, batch, attempt, exc)
                 return fallback
             self.recovered(stage)
             return out
 
-    def _keep(self, stage: str, batch: Batch, attempts: int, exc: BaseException) -> None:
+    def run_split(
+        self, stage: str, batch: Batch, work: Callable[[Batch], list[T]]
+    ) -> list[T]:
+        """As `run`, but the last attempt takes a batch record by record (and its offline
+        devices apart): only what still fails is quarantined, with the record, so that one bad
+        reading cannot cost the evidence of the thousands beside it."""
+        out = self.run(stage, batch, lambda: work(batch), cast("list[T]", None),
+                       retries=self.retries - 1, keep=False)  # fmt: skip
+        if out is not None:
+            return out
+        found: list[T] = []
+        kept = False
+        parts = [Batch((r,), (), batch.committed_at, batch.position) for r in batch.records]
+        if batch.offline:
+            parts.append(Batch((), batch.offline, batch.committed_at, batch.position))
+        for part in parts:
+            try:
+                self.check_fault(stage, subjects(part) if self.fault is not None else ())
+                found += work(part)
+            except psycopg.OperationalError:
+                raise
+            except Exception as exc:
+                item = repr(part.records[0] if part.records else part.offline)
+                self.failed(stage, batch.position or 0, exc)
+                self._keep(stage, batch, self.retries + 1, exc, item)
+                kept = True
+        if not kept:
+            self.recovered(stage)  # the batch failed whole, never in parts
+        return found
+
+    def _keep(
+        self, stage: str, batch: Batch, attempts: int, exc: BaseException, item: str | None = None
+    ) -> None:
         error = f"{type(exc).__name__}: {exc}"
         position = batch.position or 0
         while True:
@@ -287,7 +330,7 @@ class Supervisor:
                 with self.connect() as conn:
                     positions.quarantine(
                         conn, stage, self.partition, position,
-                        attempts=attempts, error=error, now=self.clock.now(),
+                        attempts=attempts, error=error, now=self.clock.now(), item=item,
                     )  # fmt: skip
                 break
             except psycopg.OperationalError as db:
@@ -528,8 +571,7 @@ class Evaluator:
 
     def _run_stages(self, batch: Batch, *, warm: bool) -> None:
         s, sup, pos = self._s, self._sup, batch.position
-        none: list[Evidence] = []
-        evidence = sup.run("rules", batch, lambda: s.rules.evaluate(batch), none)
+        evidence = sup.run_split("rules", batch, s.rules.evaluate)
         unscored: list[RiskScore] = []
         scores = sup.run(
             "risk", batch, lambda: [*s.risk.take_evidence(evidence), *s.risk.score(batch.records)],
