@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, TypeVar, cast
 
 import psycopg
 from psycopg import sql
@@ -104,16 +104,28 @@ def history(conn: psycopg.Connection, case_id: str) -> tuple[HistoryEntry, ...]:
             seq=r["seq"],
             at=r["at"],
             actor=r["actor"],
-            role=Role(r["role"]),
-            from_stage=Stage(r["from_stage"]) if r["from_stage"] is not None else None,
-            to_stage=Stage(r["to_stage"]),
-            reason=Reason(r["reason"]),
+            role=_known(Role, r["role"]),
+            from_stage=_known(Stage, r["from_stage"]) if r["from_stage"] is not None else None,
+            to_stage=_known(Stage, r["to_stage"]),
+            reason=_known(Reason, r["reason"]),
             note=r["note"],
-            attachments=tuple(r["attachments"]),
-            data=dict(r["data"]),
+            attachments=tuple(map(str, r["attachments"] or ())),
+            data=r["data"] if isinstance(r["data"], dict) else {"value": r["data"]},
         )
         for r in rows
     )
+
+
+E = TypeVar("E", Role, Stage, Reason)
+
+
+def _known(kind: type[E], value: str) -> E:
+    """The stored value as its enum; one this version does not know (written by a later one,
+    or by hand) is shown as it is rather than failing the whole case's read."""
+    try:
+        return kind(value)
+    except ValueError:
+        return cast(E, str(value))
 
 
 def find(
