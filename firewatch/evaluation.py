@@ -656,7 +656,12 @@ class Evaluator:
     def lag_s(self, oldest: datetime | None = None) -> dict[str, float]:
         """Per stage, the age of the oldest stored input it has not yet evaluated."""
         now = self._clock.now()
-        first = oldest or (self._oldest[0][1] if self._oldest else None)
+        first = oldest
+        if first is None:
+            try:  # /healthz asks from another thread while this one pops
+                first = self._oldest[0][1]
+            except IndexError:
+                first = None
         mine = max(0.0, (now - first).total_seconds()) if first else 0.0
         alerting = self._s.alerting.oldest_pending()
         theirs = max(0.0, (now - alerting).total_seconds()) if alerting else 0.0
