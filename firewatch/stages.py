@@ -34,8 +34,9 @@ from alerting.outbox import Outgoing, enqueue
 from cases import CaseIntake, CasesSettings, settings_from_config, sweep
 from firewatch.clock import Clock
 from firewatch.config import Config
-from firewatch.evaluation import Evaluator, Supervisor, Wiring, fault_from_env, lookback_s
+from firewatch.evaluation import Evaluator, Wiring, lookback_s
 from firewatch.services import BrokerAddress
+from firewatch.supervision import Supervisor, fault_from_env
 from ingest.stream import Consumer
 from models.stage import RiskStage
 from models.store import load_models, venue_hazards
@@ -146,10 +147,11 @@ def start_stages(
         RulesStage(
             connect,
             clock,
-            ZoneInfo(config.general.timezone),
+            zone,
             directory=config.rules.dir or DEFAULT_DIR,
             reload_s=config.rules.reload_s,
             registry_refresh_s=config.rules.registry_refresh_s,
+            store_evidence=False,  # the evaluator stores it, with the rules' watermark
         )
     )
     assert rules.engine is not None
@@ -169,6 +171,7 @@ def start_stages(
         name="cases-sweep",
         daemon=True,
     ).start()
+
     def rules_health() -> str:
         if watcher.last_error is not None:
             return "the last edit of the rules was refused; the earlier rules are in force"

@@ -41,7 +41,10 @@ class RulesStage:
         reload_s: float = 2.0,
         registry_refresh_s: float = 30.0,
         sinks: Iterable[Sink] = (),
+        store_evidence: bool = True,
     ) -> None:
+        """`store_evidence`: the stage's own writer stores what `consume` finds (False where
+        the caller stores evidence itself: the engine, with its watermark)."""
         self._connect = connect
         self._clock = clock
         self._zone = zone
@@ -49,6 +52,7 @@ class RulesStage:
         self._reload_s = reload_s
         self._refresh_s = registry_refresh_s
         self._sinks = list(sinks)
+        self._store = store_evidence
         self._stack = ExitStack()
         self._registry_conn: psycopg.Connection | None = None
         self._next_refresh = 0.0
@@ -61,9 +65,12 @@ class RulesStage:
         library = load_library(self._path)
         self._refresh_registry()
         try:
-            self.writer = self._stack.enter_context(EvidenceWriter(self._connect, self._clock))
+            sinks = list(self._sinks)
+            if self._store:
+                self.writer = self._stack.enter_context(EvidenceWriter(self._connect, self._clock))
+                sinks.insert(0, self.writer)
             self.engine = RuleEngine(library, zone=self._zone, directory=self.directory,
-                                     sinks=[self.writer, *self._sinks])  # fmt: skip
+                                     sinks=sinks)  # fmt: skip
             self.watcher = self._stack.enter_context(
                 RulesWatcher(
                     self._path,
@@ -76,7 +83,7 @@ class RulesStage:
         except BaseException:
             self._stack.close()
             raise
-        log.info("rules stage: %d rules from %s, evidence stored", len(library.rules), self._path)
+        log.info("rules stage: %d rules from %s", len(library.rules), self._path)
         return self
 
     def __exit__(

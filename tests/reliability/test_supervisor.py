@@ -11,7 +11,7 @@ import psycopg
 
 from firewatch.clock import SystemClock
 from firewatch.contract import DeviceKind
-from firewatch.evaluation import Fault, Supervisor
+from firewatch.supervision import Fault, Supervisor
 from ingest.records import Reading
 from ingest.stream import Batch
 from rules.engine import RuleEngine
