@@ -47,7 +47,7 @@ class Group:
     position: int
     partition: str
     inputs: tuple[Input, ...]
-    committed_at: datetime | None = None  # when ingest stored the batch (for the lag)
+    since: float | None = None  # monotonic: when ingest stored the batch (for the lag)
 
 
 class Supervision(Protocol):
@@ -132,7 +132,7 @@ class AlertStage:
         evidence: Iterable[Evidence],
         scores: Iterable[RiskLike],
         *,
-        committed_at: datetime | None = None,
+        since: float | None = None,
     ) -> None:
         """One stored batch with the evidence and scores it gave, as one group (see `Group`)."""
         inputs: list[Input] = [
@@ -140,19 +140,19 @@ class AlertStage:
         ]
         inputs += [s for s in map(from_risk, scores) if not isinstance(s, Ignored)]
         inputs += self._from_batch(batch)
-        self._queue([Group(position, partition, tuple(inputs), committed_at)])
+        self._queue([Group(position, partition, tuple(inputs), since)])
 
     def pending(self) -> int:
         """Inputs and groups waiting to be processed."""
         with self._wake:
             return len(self._inputs)
 
-    def oldest_pending(self) -> datetime | None:
-        """When the oldest batch still waiting here was stored (None: none waits)."""
+    def oldest_pending(self) -> float | None:
+        """When (monotonic) the oldest batch still waiting here was stored (None: none)."""
         with self._wake:
             for item in self._inputs:
-                if isinstance(item, Group) and item.committed_at is not None:
-                    return item.committed_at
+                if isinstance(item, Group) and item.since is not None:
+                    return item.since
         return None
 
     def _from_batch(self, batch: Batch) -> list[Input]:

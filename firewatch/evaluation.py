@@ -203,14 +203,16 @@ class Evaluator:
         self._sup = supervisor
         self._lookback = dict(lookback)
         self._lag_alert_s = lag_alert_s
-        self._queue: queue.Queue[Batch] = queue.Queue(maxsize=capacity)
+        # Each batch with the monotonic time it was handed on: lags are measured in real
+        # seconds, whatever clock the stages run on (the demo's runs faster).
+        self._queue: queue.Queue[tuple[Batch, float]] = queue.Queue(maxsize=capacity)
         self._overflowed = threading.Event()
         self._conn: psycopg.Connection | None = None
         self._marks: dict[str, int] = dict.fromkeys(positions.STAGES, 0)
         self._pending: dict[str, int] = {}  # watermarks moved in memory, not yet stored
         self._stored_at = 0.0
         self._last = 0  # the last position evaluated
-        self._oldest: deque[tuple[int, datetime]] = deque()  # queued: position, committed
+        self._oldest: deque[tuple[int, float]] = deque()  # queued: position, handed on
         self._lag_told: datetime | None = None
         self.ready = threading.Event()  # start-up replay done: live batches flow
         self.evaluated = 0
@@ -221,7 +223,8 @@ class Evaluator:
 
     def consume(self, batch: Batch) -> None:
         try:
-            self._queue.put_nowait(batch)
+            now = time.monotonic()
+            self._queue.put_nowait((batch, now))
         except queue.Full:
             # Nothing is lost: the batch is stored and will be read back from there.
             if not self._overflowed.is_set():
@@ -229,7 +232,7 @@ class Evaluator:
             self._overflowed.set()
             return
         if batch.position is not None:
-            self._oldest.append((batch.position, batch.committed_at))
+            self._oldest.append((batch.position, now))
 
     # -- the evaluation thread ------------------------------------------------------------
 
@@ -264,13 +267,13 @@ class Evaluator:
             if self._overflowed.is_set():
                 self._catch_up()
             try:
-                batch = self._queue.get(timeout=0.2)
+                batch, since = self._queue.get(timeout=0.2)
             except queue.Empty:
                 self._flush_marks(force=True)
                 self._watch_lag()
                 continue
             if batch.position is None or batch.position > self._last:
-                self._evaluate(batch)
+                self._evaluate(batch, since)
             self._flush_marks()
             self._watch_lag()
 
@@ -325,9 +328,10 @@ class Evaluator:
             found = 0
             stored = prefetched(self._connect, self._partition, self._last)
             for batch in merged(stored, max(self._marks.values()), REPLAY_MERGE):
-                self._evaluate(batch)
+                since = self._stored_since(batch)
+                self._evaluate(batch, since)
                 self._flush_marks()
-                self._watch_lag(batch.committed_at)
+                self._watch_lag(since)
                 found += 1
             count += found
             REPLAYED.labels(phase="replay").inc(found)
@@ -335,15 +339,20 @@ class Evaluator:
                 return count
             self._overflowed.clear()
 
-    def _evaluate(self, batch: Batch) -> None:
-        self._run_stages(batch, warm=False)
+    def _stored_since(self, batch: Batch) -> float:
+        """When a batch read back from the store was committed, on the monotonic clock."""
+        age = (self._clock.now() - batch.committed_at).total_seconds()
+        return time.monotonic() - max(0.0, age)
+
+    def _evaluate(self, batch: Batch, since: float) -> None:
+        self._run_stages(batch, warm=False, since=since)
         self.evaluated += 1
         if batch.position is not None:
             self._last = max(self._last, batch.position)
             while self._oldest and self._oldest[0][0] <= self._last:
                 self._oldest.popleft()
 
-    def _run_stages(self, batch: Batch, *, warm: bool) -> None:
+    def _run_stages(self, batch: Batch, *, warm: bool, since: float = 0.0) -> None:
         s, sup, pos = self._s, self._sup, batch.position
         evidence = sup.run_split("rules", batch, s.rules.evaluate)
         unscored: list[RiskScore] = []
@@ -379,7 +388,7 @@ class Evaluator:
                 self._pending["cases"] = pos
         if pos > self._marks["alerting"]:
             s.alerting.take_batch(
-                pos, self._partition, batch, evidence, scores, committed_at=batch.committed_at
+                pos, self._partition, batch, evidence, scores, since=since
             )
 
     def _outputs(
@@ -427,21 +436,22 @@ class Evaluator:
 
     # -- evaluation lag ---------------------------------------------------------------------
 
-    def lag_s(self, oldest: datetime | None = None) -> dict[str, float]:
-        """Per stage, the age of the oldest stored input it has not yet evaluated."""
-        now = self._clock.now()
+    def lag_s(self, oldest: float | None = None) -> dict[str, float]:
+        """Per stage, the age (seconds) of the oldest stored input it has not yet evaluated;
+        `oldest`: the monotonic time of one being evaluated now, if older than the queue's."""
+        now = time.monotonic()
         first = oldest
         if first is None:
             try:  # /healthz asks from another thread while this one pops
                 first = self._oldest[0][1]
             except IndexError:
                 first = None
-        mine = max(0.0, (now - first).total_seconds()) if first else 0.0
+        mine = max(0.0, now - first) if first is not None else 0.0
         alerting = self._s.alerting.oldest_pending()
-        theirs = max(0.0, (now - alerting).total_seconds()) if alerting else 0.0
+        theirs = max(0.0, now - alerting) if alerting is not None else 0.0
         return {"rules": mine, "cases": mine, "alerting": max(mine, theirs)}
 
-    def _watch_lag(self, oldest: datetime | None = None) -> None:
+    def _watch_lag(self, oldest: float | None = None) -> None:
         lags = self.lag_s(oldest)
         for stage, lag in lags.items():
             LAG.labels(stage=stage).set(lag)
