@@ -387,9 +387,7 @@ class Evaluator:
             else:
                 self._pending["cases"] = pos
         if pos > self._marks["alerting"]:
-            s.alerting.take_batch(
-                pos, self._partition, batch, evidence, scores, since=since
-            )
+            s.alerting.take_batch(pos, self._partition, batch, evidence, scores, since=since)
 
     def _outputs(
         self, batch: Batch, evidence: list[Evidence], scores: list[RiskScore], pos: int | None
