@@ -22,6 +22,10 @@ from ingest.fields import Problem, show
 from ingest.reasons import RejectReason
 
 _JSON_TYPES: Final = {list: "an array", str: "a string", int: "a number", float: "a number"}
+MAX_DEPTH: Final = 32
+"""Nesting of JSON objects and arrays a payload may have: no device needs more than two or
+three, and every later reader of the stored value (Python's `json`, the API's serialiser, the
+replay) has a recursion limit far below the ~2,000 levels 4 KiB can hold."""
 
 
 def too_large(payload: bytes) -> Problem | None:
@@ -47,12 +51,36 @@ def load_object(payload: bytes) -> dict[str, Any] | Problem:
         return Problem(
             RejectReason.NOT_AN_OBJECT, f"payload: expected a JSON object, got {kind}: {show(obj)}"
         )
+    if payload.count(b"[") + payload.count(b"{") > MAX_DEPTH and depth(obj) > MAX_DEPTH:
+        return Problem(
+            RejectReason.TOO_DEEP, f"payload: JSON nested more than {MAX_DEPTH} levels deep"
+        )
     if b"\\u0000" in payload and _has_nul(obj):
         return Problem(
             RejectReason.NUL_CHARACTER,
             "payload: a string holds \\u0000, which PostgreSQL text and jsonb cannot store",
         )
     return obj
+
+
+def depth(value: Any) -> int:
+    """How deeply objects and arrays nest in `value`, without recursion.
+
+    >>> depth({"a": [1, {"b": []}]}), depth(1), depth(json.loads("[" * 100 + "]" * 100))
+    (4, 0, 100)
+    """
+    deepest = 0
+    todo = [(value, 1)]
+    while todo:
+        item, level = todo.pop()
+        children = (
+            item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        )
+        if children is None:
+            continue
+        deepest = max(deepest, level)
+        todo.extend((child, level + 1) for child in children)
+    return deepest
 
 
 def _not_json(payload: bytes, orjson_error: str) -> Problem:

@@ -48,6 +48,8 @@ class RejectReason(StrEnum):
     """`NaN`, `Infinity` or a number that overflows a double (`1e400`)."""
     NUL_CHARACTER = "nul_character"
     """A `\\u0000` in a string: PostgreSQL text and jsonb cannot store it."""
+    TOO_DEEP = "too_deep"
+    """Objects and arrays nested more than 32 levels deep (`payload.MAX_DEPTH`)."""
     NOT_AN_OBJECT = "not_an_object"
     """JSON, but an array, string, number, boolean or null instead of an object."""
     BAD_AVAILABILITY = "bad_availability"

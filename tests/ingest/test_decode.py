@@ -313,6 +313,10 @@ BAD = [
                  id="overflow"),
     # PostgreSQL text and jsonb cannot hold NUL, even in an unlisted field.
     pytest.param(SMOKE, smoke(note="a\x00b"), R.NUL_CHARACTER, "\\u0000", id="nul"),
+    # Nested past what any later reader of the stored value can parse back (1,000 levels
+    # fit in 4 KiB); 32 levels still pass (next case).
+    pytest.param(SMOKE, smoke()[:-1] + b', "x": ' + b"[" * 1000 + b"]" * 1000 + b"}",
+                 R.TOO_DEEP, "32 levels", id="too-deep"),
     # JSON, but an array.
     pytest.param(SMOKE, b"[1, 2]", R.NOT_AN_OBJECT, "an array", id="array"),
     # JSON, but null.
@@ -552,3 +556,10 @@ def test_naive_received_at_is_a_fault() -> None:
 def test_limits_must_make_sense(future: int, age: int) -> None:
     with pytest.raises(ValueError, match="DecodeLimits"):
         DecodeLimits(max_future_s=future, max_age_s=age)
+
+
+def test_nesting_up_to_the_limit_is_kept() -> None:
+    nested = b"[" * 31 + b"7" + b"]" * 31  # inside the payload's object: 32 levels in all
+    record = decode(SMOKE, smoke()[:-1] + b', "x": ' + nested + b"}", NOW, REGISTRY, LIMITS)
+    assert isinstance(record, Reading), record
+    assert json.dumps(record.extra["x"], separators=(",", ":")) == nested.decode()
