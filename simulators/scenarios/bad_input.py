@@ -119,6 +119,12 @@ def _cases(world: Subdistrict, now: datetime) -> Iterator[BadInput]:  # noqa: PL
     )
     yield bad(reading, b"[0.4, false]", "not_an_object", "an array instead of an object")
     yield bad(
+        reading,
+        encode(good)[:-1] + b', "diag": ' + b"[" * 600 + b"]" * 600 + b"}",
+        "too_deep",
+        "a firmware bug nesting its diagnostics 600 levels deep",
+    )
+    yield bad(
         topics.availability(DeviceKind.SMOKE, smk),
         b"maybe",
         "bad_availability",
