@@ -40,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import psycopg
 
 from bench._support import EngineChild, load_average, postgres_server, say, scratch_database
-from bench.ingest import load_registry
+from bench.ingest_throughput import load_registry
 from bench.soak import count_rows
 from ingest.partition import Partition, PartitionKey
 from simulators.load import (

@@ -1,6 +1,6 @@
 """Ingest end to end: stored messages per second, with zero loss, against two references.
 
-    python bench/ingest.py [--quick] [--rate 30000] [--devices 3000]
+    python bench/ingest_throughput.py [--quick] [--rate 30000] [--devices 3000]
 
 One run, one machine, one private Mosquitto with the engine's configuration, one PostgreSQL:
 1. drain: the MQTT client the engine uses (paho-mqtt with large socket reads), QoS 1, only

@@ -1,6 +1,6 @@
 """Rule evaluation: records per second through the default library, against a naive baseline.
 
-    python bench/rules.py [--quick] [--devices 10000] [--rounds 60]
+    python bench/rule_evaluation.py [--quick] [--devices 10000] [--rounds 60]
 
 One process, one core, no broker and no database: the measure is the rules stage alone.
 1. A recorded stream: 10,000 devices of the four kinds (`simulators.load`: 18 readings : 1

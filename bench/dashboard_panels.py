@@ -1,6 +1,6 @@
 """Dashboards over a month of data: every panel's query, p95, with rollups and without.
 
-    python bench/dashboards.py [--quick] [--days 30] [--devices 2000] [--runs 20]
+    python bench/dashboard_panels.py [--quick] [--days 30] [--devices 2000] [--runs 20]
 
 One run, one machine, a scratch database on the local PostgreSQL (embedded if none):
 1. data: the sample subdistrict's registry (373 venues, 2,920 devices) through the importer;
