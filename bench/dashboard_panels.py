@@ -17,7 +17,8 @@ One run, one machine, a scratch database on the local PostgreSQL (embedded if no
    (the venue drill-down on the venue with the most devices); p95 per panel and range.
 4. baseline, in the same run: the panels that read a rollup, run against row-level views of
    the raw readings under the same names (what the panels would cost without rollups).
-`--quick` writes 3 days instead of 30 and runs each query 8 times. The last line of output
+`--quick` writes 1 day of 500 devices and runs each query 5 times (the baseline once), to
+finish in under a minute. The last line of output
 is one JSON object with the figures, `worst_panel_p95_ms` among them.
 """
 
@@ -356,14 +357,18 @@ BASELINE_SQL = [
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="3 days of readings, 8 runs each")
-    parser.add_argument("--days", type=int, help="days of readings (default 30, --quick 3)")
-    parser.add_argument("--devices", type=int, default=2000)
-    parser.add_argument("--runs", type=int, help="timed runs per query (default 20, --quick 8)")
-    parser.add_argument("--baseline-runs", type=int, default=2)
+    parser.add_argument(
+        "--quick", action="store_true", help="1 day of 500 devices, 5 runs each (under a minute)"
+    )
+    parser.add_argument("--days", type=int, help="days of readings (default 30, --quick 1)")
+    parser.add_argument("--devices", type=int, help="devices (default 2000, --quick 500)")
+    parser.add_argument("--runs", type=int, help="timed runs per query (default 20, --quick 5)")
+    parser.add_argument("--baseline-runs", type=int, help="(default 2, --quick 1)")
     args = parser.parse_args()
-    days = args.days or (3 if args.quick else 30)
-    runs = args.runs or (8 if args.quick else 20)
+    days = args.days or (1 if args.quick else 30)
+    runs = args.runs or (5 if args.quick else 20)
+    args.devices = args.devices or (500 if args.quick else 2000)
+    args.baseline_runs = args.baseline_runs or (1 if args.quick else 2)
     now = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=10)
     with (
         tempfile.TemporaryDirectory(prefix="fw-bench-") as tmp,

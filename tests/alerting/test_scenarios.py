@@ -1,9 +1,9 @@
 """The scenario library through alerting on its own clock: every fire reaches its station within
 the scenario's bound; nuisances, troubles, hazards and normal life never call a station.
 
-The traffic is decoded as ingest decodes it, evidence comes from the stand-in rules
-(tests/alerting/standin.py) and the stage takes the stream itself (detector alarms, hushes,
-clears, trouble events, Last Wills). Default alerting settings: kitchens need corroboration,
+The traffic is decoded as ingest decodes it, evidence comes from the real rules engine with the
+default library (as `firewatch run` evaluates it, a batch per message) and the stage takes the
+stream itself (detector alarms, hushes, clears, trouble events, Last Wills). Default alerting settings: kitchens need corroboration,
 everything else a 30 s verification period.
 """
 
@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
@@ -24,14 +25,17 @@ from ingest.decode import DecodeLimits, decode
 from ingest.records import Rejected
 from ingest.registry_cache import RegistryCache
 from ingest.stream import Batch
+from rules.directory import Directory
+from rules.engine import RuleEngine
+from rules.loader import DEFAULT_DIR, load_library
 from simulators.records import GroundTruth, Outcome
 from simulators.registry_files import document
 from simulators.scenarios import LIBRARY, Run, compose
 from simulators.subdistrict import generate
-from tests.alerting.standin import StandinRules
 from tests.alerting.support import SECRET, SETTINGS, T0, Harness
 
 LIMITS = DecodeLimits(300, 7 * 86400)
+ZONE = ZoneInfo("Asia/Shanghai")
 ANSWER_AFTER = timedelta(seconds=120)
 DEFAULTS = AlertSettings(delivery=SETTINGS.delivery, ack=AckSettings(secret=SECRET))
 
@@ -47,9 +51,11 @@ def station_answers(h: Harness) -> None:
 
 def play(h: Harness, run: Run, url: str) -> None:
     registry = RegistryCache()
+    directory = Directory()
     with psycopg.connect(url) as conn:
         registry.refresh(conn)
-    rules = StandinRules()
+        directory.refresh(conn)
+    rules = RuleEngine(load_library(DEFAULT_DIR), zone=ZONE, directory=directory)
     due = h.stage.next_due()
     for message in run.messages:
         while due is not None and due <= message.at:
@@ -61,8 +67,9 @@ def play(h: Harness, run: Run, url: str) -> None:
         record = decode(message.topic, message.payload, message.at, registry, LIMITS)
         if isinstance(record, Rejected):
             continue
-        h.stage.take_evidence(rules.take(record))
-        h.stage.consume(Batch((record,), (), message.at))
+        batch = Batch((record,), (), message.at)
+        h.stage.take_evidence(rules.evaluate(batch))
+        h.stage.consume(batch)
         if h.stage.drain():
             due = h.stage.next_due()
     h.advance(900)
