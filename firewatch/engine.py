@@ -27,7 +27,8 @@ from firewatch.heartbeat import Heartbeat
 from firewatch.stages import start_stages
 from ingest import positions
 from ingest.decode import DecodeLimits
-from ingest.partition import Partition, PartitionError, PartitionKey
+from ingest.errors import PartitionError
+from ingest.partition import Partition, PartitionKey
 from ingest.pipeline import IngestPipeline, IngestSettings
 from ingest.stream import Consumer
 from ingest.subscribe import Subscriber

@@ -20,16 +20,13 @@ from typing import Final
 
 import psycopg
 
+from ingest.errors import PartitionError
 from ingest.records import Decoded, Rejected
 
 
 class PartitionKey(StrEnum):
     VENUE = "venue"
     COMMUNITY = "community"
-
-
-class PartitionError(ValueError):
-    """A partition spec that is not `K/N` with 1 <= K <= N."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,16 +23,13 @@ from firewatch import topics
 from firewatch.clock import Clock
 from firewatch.services import BrokerAddress
 from ingest import wire
+from ingest.errors import BrokerConnectionError
 
 log = logging.getLogger("firewatch.ingest")
 
 _READ_CHUNK = 1 << 18
 _MAX_RECEIVE = 65535  # MQTT 5 Receive Maximum: unacknowledged messages the broker may send us
 _KEEPALIVE_S = 30
-
-
-class BrokerError(Exception):
-    """The broker cannot be reached or refused us; the message names the broker."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +191,7 @@ class Subscriber:
                 (self._broker.host, self._broker.port), timeout=self._timeout
             )
         except OSError as exc:
-            raise BrokerError(
+            raise BrokerConnectionError(
                 f"cannot connect to the MQTT broker at {self.endpoint}: {exc}"
             ) from exc
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -207,7 +204,7 @@ class Subscriber:
         sock = self._open_socket()
         try:
             data, session_present = self._handshake(sock)
-        except (OSError, BrokerError):
+        except (OSError, BrokerConnectionError):
             sock.close()
             raise
         sock.settimeout(_KEEPALIVE_S / 3)
@@ -238,13 +235,17 @@ class Subscriber:
         while not packets:
             chunk = sock.recv(_READ_CHUNK)
             if not chunk:
-                raise BrokerError(f"the MQTT broker at {self.endpoint} closed the connection")
+                raise BrokerConnectionError(
+                    f"the MQTT broker at {self.endpoint} closed the connection"
+                )
             data += chunk
             packets, _ = wire.parse_packets(data, mqtt5=mqtt5)
         first, _, body, _, _ = packets[0]
         refusal = wire.connack_refusal(body, mqtt5=mqtt5) if first == wire.CONNACK else "no CONNACK"
         if refusal:
-            raise BrokerError(f"the MQTT broker at {self.endpoint} refused the session: {refusal}")
+            raise BrokerConnectionError(
+                f"the MQTT broker at {self.endpoint} refused the session: {refusal}"
+            )
         sock.sendall(wire.subscribe_packet(1, topics.SUBSCRIPTION, mqtt5=mqtt5))
         if self._announce:
             sock.sendall(
@@ -263,7 +264,7 @@ class Subscriber:
                 try:
                     pending = self._connect()
                     delay = 1.0
-                except BrokerError as exc:
+                except BrokerConnectionError as exc:
                     log.warning("%s; retrying in %.0f s", exc, delay)
                     self._stopping.wait(delay)
                     delay = min(delay * 2, 30.0)
