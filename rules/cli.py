@@ -24,7 +24,8 @@ import psycopg
 from firewatch import services
 from firewatch.config import Config
 from rules.backtest import run_backtest
-from rules.loader import DEFAULT_DIR, Library, RulesError, load_library
+from rules.errors import RuleLibraryError
+from rules.loader import DEFAULT_DIR, Library, load_library
 from rules.unit import run_library_tests, untested
 
 if TYPE_CHECKING:  # argparse's class is generic only to type checkers
@@ -92,7 +93,7 @@ def _library(directory: Path, rule_ids: list[str] | None) -> Library | None:
     try:
         library = load_library(directory)
         return library.only(rule_ids) if rule_ids else library
-    except RulesError as exc:
+    except RuleLibraryError as exc:
         print(f"the rules in {directory} cannot be used:\n{exc}", file=sys.stderr)
     except KeyError as exc:
         print(f"firewatch rules: {exc.args[0]}", file=sys.stderr)

@@ -22,6 +22,7 @@ from typing import Any, Final
 
 from firewatch.contract import CHARGING_STATES, DeviceKind
 from ingest import specs
+from rules.errors import ConditionError
 from rules.spec import Comparison, Condition, Op, Source, Value
 
 Predicate = Callable[[Any], bool]
@@ -55,10 +56,6 @@ TEXT_VALUES: Final[dict[str, frozenset[str]]] = {"state": CHARGING_STATES}
 
 _TERM: Final = re.compile(r"^\s*([a-z][a-z0-9_]*)\s*(>=|<=|==|!=|>|<)\s*(.+?)\s*$")
 _NUMBER: Final = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
-
-
-class ConditionError(ValueError):
-    """A term that cannot be used; the message says why (the loader adds file and line)."""
 
 
 def fields_for(source: Source, kinds: frozenset[DeviceKind]) -> frozenset[str]:

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from rules.errors import RuleLibraryError, SpecError
 from rules.parse import parse_rule
 from rules.spec import Rise, RuleSpec
-from rules.yamlnodes import Fields, SpecError, compose
+from rules.yamlnodes import Fields, compose
 
 DEFAULT_DIR: Final = Path(__file__).resolve().parent / "library"
 """The default library shipped with firewatch."""
@@ -34,14 +35,6 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}: {self.reason}"
-
-
-class RulesError(Exception):
-    """A rules library that cannot be used; the message lists every problem, one a line."""
-
-    def __init__(self, problems: Iterable[Problem]) -> None:
-        self.problems = tuple(problems)
-        super().__init__("\n".join(str(p) for p in self.problems))
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +95,7 @@ def rule_files(directory: Path) -> list[Path]:
 
 
 def load_files(files: Iterable[Path]) -> Library:
-    """The rules of these files, or `RulesError` with every problem (duplicate ids too)."""
+    """The rules of these files, or `RuleLibraryError` with every problem (duplicate ids too)."""
     paths = list(files)
     rules: list[RuleSpec] = []
     problems: list[Problem] = []
@@ -126,17 +119,17 @@ def load_files(files: Iterable[Path]) -> Library:
             seen[rule.id] = rule
             rules.append(rule)
     if problems:
-        raise RulesError(problems)
+        raise RuleLibraryError(problems)
     return Library(tuple(rules), tuple(paths))
 
 
 def load_library(directory: Path) -> Library:
     """Every rule file of `directory`; refused as a whole if any file has a problem."""
     if not directory.is_dir():
-        raise RulesError([Problem(directory, 0, "is not a directory")])
+        raise RuleLibraryError([Problem(directory, 0, "is not a directory")])
     files = rule_files(directory)
     if not files:
-        raise RulesError([Problem(directory, 0, "holds no rule files (*.yaml)")])
+        raise RuleLibraryError([Problem(directory, 0, "holds no rule files (*.yaml)")])
     return load_files(files)
 
 

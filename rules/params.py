@@ -13,7 +13,8 @@ from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from firewatch.contract import Level
-from rules.conditions import FIELD_TYPES, NUMBER, ConditionError, parse_condition
+from rules.conditions import FIELD_TYPES, NUMBER, parse_condition
+from rules.errors import ConditionError
 from rules.evidence import Scope
 from rules.spec import Condition, Criterion, Params, Rise, RuleType, Source, TimeWindow
 from rules.yamlnodes import Fields, Node

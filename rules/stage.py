@@ -5,7 +5,7 @@ follows registry changes (venue types, heartbeats).
     with RulesStage(connect, clock, zone) as rules:
         pipeline = IngestPipeline(..., consumers=[rules.engine])
 
-A library with problems at start-up raises `RulesError` (file, line, reason): the engine does
+A library with problems at start-up raises `RuleLibraryError` (file, line, reason): the engine does
 not start on rules nobody can read. Later, a bad edit is refused and the running rules stay.
 """
 

@@ -14,7 +14,8 @@ import yaml
 from firewatch.contract import DeviceKind
 from ingest.records import DeviceEvent, DeviceStatus, Reading, ScanItem, VenueScan
 from rules.detectors.base import moment
-from rules.loader import RulesError, parse_text
+from rules.errors import RuleLibraryError
+from rules.loader import parse_text
 from rules.spec import RuleSpec
 
 COMMUNITY, GRID, STATION = "Xinhua", "G-01", "MS01"
@@ -74,5 +75,5 @@ def spec_of(
         rule["hazard"] = hazard or "t_hazard"
     rules, problems = parse_text(yaml.safe_dump({"rules": [rule]}), Path("<test>"))
     if problems:
-        raise RulesError(problems)
+        raise RuleLibraryError(problems)
     return rules[0]

@@ -27,7 +27,8 @@ from types import TracebackType
 from firewatch.clock import Clock
 from rules import metrics
 from rules.engine import RuleEngine
-from rules.loader import RulesError, fingerprint, load_library
+from rules.errors import RuleLibraryError
+from rules.loader import fingerprint, load_library
 
 log = logging.getLogger("firewatch.rules")
 
@@ -39,7 +40,7 @@ class Reload(StrEnum):
 
 
 def decide(
-    before: tuple[object, ...], now: tuple[object, ...], problems: RulesError | None
+    before: tuple[object, ...], now: tuple[object, ...], problems: RuleLibraryError | None
 ) -> Reload:
     """Whether a poll reloads: nothing changed, a valid change, or a change refused."""
     if before == now:
@@ -74,17 +75,17 @@ class RulesWatcher:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="rules-watch", daemon=True)
         self.history: list[ReloadRecord] = []
-        self.last_error: RulesError | None = None
+        self.last_error: RuleLibraryError | None = None
 
     def check(self) -> Reload:
         """One poll: reload if the directory changed; refuse a library with problems."""
         now = fingerprint(self.directory)
-        problems: RulesError | None = None
+        problems: RuleLibraryError | None = None
         library = None
         if now != self._seen:
             try:
                 library = load_library(self.directory)
-            except RulesError as exc:
+            except RuleLibraryError as exc:
                 problems = exc
         outcome = decide(self._seen, now, problems)
         self._seen = now

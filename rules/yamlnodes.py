@@ -23,6 +23,8 @@ from typing import Final, NoReturn
 
 import yaml
 
+from rules.errors import SpecError
+
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _TRUE: Final = frozenset({"true", "yes", "on", "y"})
 _DURATION: Final = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m|h|d)?\s*$")
@@ -31,15 +33,6 @@ _INT_TAG: Final = "tag:yaml.org,2002:int"
 _FLOAT_TAG: Final = "tag:yaml.org,2002:float"
 _BOOL_TAG: Final = "tag:yaml.org,2002:bool"
 _NULL_TAG: Final = "tag:yaml.org,2002:null"
-
-
-class SpecError(Exception):
-    """A problem at one line of a rule file; the loader adds the file name."""
-
-    def __init__(self, line: int, reason: str) -> None:
-        super().__init__(f"line {line}: {reason}")
-        self.line = line
-        self.reason = reason
 
 
 def compose(text: str) -> Node:

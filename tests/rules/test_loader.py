@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from rules.loader import RulesError, load_files, load_library, parse_text
+from rules.errors import RuleLibraryError
+from rules.loader import load_files, load_library, parse_text
 from rules.spec import Op, RuleType
 from tests.rules.helpers import write_rules
 
@@ -144,7 +145,7 @@ def test_every_problem_of_every_file_is_reported_at_once(tmp_path: Path) -> None
     write_rules(tmp_path, "c.yaml", GOOD)
     write_rules(tmp_path, "d.yaml", GOOD)  # the same id again
     write_rules(tmp_path, "notes.txt", "not a rule file")
-    with pytest.raises(RulesError) as caught:
+    with pytest.raises(RuleLibraryError) as caught:
         load_library(tmp_path)
     lines = str(caught.value).splitlines()
     assert lines == [
@@ -157,9 +158,9 @@ def test_every_problem_of_every_file_is_reported_at_once(tmp_path: Path) -> None
 
 
 def test_an_empty_directory_and_an_unreadable_file_are_refused(tmp_path: Path) -> None:
-    with pytest.raises(RulesError, match="holds no rule files"):
+    with pytest.raises(RuleLibraryError, match="holds no rule files"):
         load_library(tmp_path)
     bad = write_rules(tmp_path, "latin.yaml", "")
     bad.write_bytes(b"\xff\xfe rules")
-    with pytest.raises(RulesError, match=r"latin\.yaml:1: cannot be read"):
+    with pytest.raises(RuleLibraryError, match=r"latin\.yaml:1: cannot be read"):
         load_files([bad])

@@ -24,8 +24,8 @@ from firewatch.services import BrokerAddress
 from ingest.decode import DecodeLimits
 from ingest.pipeline import IngestPipeline, IngestSettings
 from ingest.subscribe import Subscriber
+from rules.errors import RuleLibraryError
 from rules.evidence import Evidence
-from rules.loader import RulesError
 from rules.stage import RulesStage
 from rules.watch import Reload
 from tests.ingest.seed import seed_registry
@@ -151,6 +151,6 @@ def test_an_invalid_library_stops_the_stage_from_starting(fresh_db: str, tmp_pat
     write_rules(tmp_path, "hot.yaml", "rules:\n  - id: t.hot\n    version: one\n")
     stage = RulesStage(lambda: psycopg.connect(fresh_db), SystemClock(), ZONE, directory=tmp_path)
     with pytest.raises(
-        RulesError, match=r"hot.yaml:3: rules\[0\].version: expected a whole number"
+        RuleLibraryError, match=r"hot.yaml:3: rules\[0\].version: expected a whole number"
     ):
         stage.__enter__()
