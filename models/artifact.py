@@ -17,7 +17,7 @@ the engine then runs without that model (see `models.stage.ModelSet`).
 >>> decode(raw[:-3] + b"abc", digest, "fire-smoke v1")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-models.artifact.ArtifactError: model artifact fire-smoke v1 is corrupted: not gzip'd JSON (...)
+models.errors.ArtifactError: model artifact fire-smoke v1 is corrupted: not gzip'd JSON (...)
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from typing import Any, Final
 from firewatch.contract import DeviceKind
 from models.classifier import FireClassifier
 from models.elliptic import EllipticModel
+from models.errors import ArtifactError
 from models.forest import ForestModel
 from models.levels import Calibration
 
@@ -45,10 +46,6 @@ ALGORITHMS: Final[dict[str, type[FireClassifier] | type[ForestModel] | type[Elli
     ForestModel.algorithm: ForestModel,
     EllipticModel.algorithm: EllipticModel,
 }
-
-
-class ArtifactError(Exception):
-    """An artifact that cannot be used; the message names it and says why."""
 
 
 class ArtifactKind(StrEnum):

@@ -146,8 +146,9 @@ def list_command(args: argparse.Namespace, config: Config) -> int:
 
 
 def eval_command(args: argparse.Namespace, config: Config) -> int:
+    from models.errors import DataMissingError
     from models.evaluate import default_rules, run_eval, table
-    from models.realdata import DATA_DIR, DataMissingError
+    from models.realdata import DATA_DIR
 
     def say(text: str) -> None:
         print(text, file=sys.stderr, flush=True)

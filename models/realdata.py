@@ -29,6 +29,7 @@ from typing import Final
 
 from firewatch.contract import DeviceKind
 from ingest.records import Reading
+from models.errors import DataMissingError
 
 DATA_DIR: Final = Path(__file__).resolve().parents[2] / "shared" / "data"
 NIST_DIR: Final = "nist-smoke-alarms-flaming"
@@ -38,10 +39,6 @@ START: Final = datetime(2026, 5, 1, 2, 0, tzinfo=UTC)
 LEAD_IN_S: Final = 600
 LEAD_IN_STEP_S: Final = 60
 HEATED_CELL: Final = "Cell 5 Temperature (C)"
-
-
-class DataMissingError(Exception):
-    """The shared data folder is not where it should be; the message names the path."""
 
 
 @dataclass(frozen=True, slots=True)

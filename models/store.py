@@ -24,13 +24,13 @@ from ingest.records import Reading
 from models.artifact import (
     FORMAT_VERSION,
     Artifact,
-    ArtifactError,
     ArtifactInfo,
     ArtifactKind,
     build,
     decode,
     encode,
 )
+from models.errors import ArtifactError
 from models.features import FeatureTracker
 from models.fusion import RiskScore, VenueHazards
 from models.scaling import Matrix

@@ -13,7 +13,8 @@ import pytest
 
 from firewatch.contract import DeviceKind, Level
 from models import store
-from models.artifact import Artifact, ArtifactError, build, decode, encode
+from models.artifact import Artifact, build, decode, encode
+from models.errors import ArtifactError
 from models.stage import Loaded, ModelSet, RiskStage
 from tests.models.test_stage import quiet, smoke
 
