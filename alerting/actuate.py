@@ -26,6 +26,7 @@ import paho.mqtt.client as mqtt
 import psycopg
 from paho.mqtt.enums import CallbackAPIVersion
 
+from alerting.errors import CommandPublishError
 from alerting.records import CommandAnswer, Signal
 from firewatch import topics
 from firewatch.contract import DeviceKind, Level
@@ -76,10 +77,6 @@ class Publisher(Protocol):
         ...
 
 
-class PublishError(Exception):
-    """A command could not be handed to the broker; the message names the broker and topic."""
-
-
 class MqttPublisher:
     """`with MqttPublisher(broker, client_id) as p: p.publish(topic, payload)` (paho-mqtt)."""
 
@@ -100,7 +97,10 @@ class MqttPublisher:
         try:
             self._client.connect(self._broker.host, self._broker.port)
         except OSError as exc:
-            raise PublishError(f"broker {self._broker.host}:{self._broker.port}: {exc}") from exc
+            raise CommandPublishError(
+                f"cannot connect to the MQTT broker at {self._broker.host}:{self._broker.port}"
+                f" to send commands: {exc}"
+            ) from exc
         self._client.loop_start()
         return self
 
@@ -111,13 +111,13 @@ class MqttPublisher:
 
     def publish(self, topic: str, payload: bytes) -> None:
         info = self._client.publish(topic, payload, qos=1)
-        where = f"{topic} on {self._broker.host}:{self._broker.port}"
+        where = f"command on {topic} at {self._broker.host}:{self._broker.port}"
         try:
             info.wait_for_publish(self._timeout)
         except (RuntimeError, ValueError) as exc:
-            raise PublishError(f"{where}: {exc}") from exc
+            raise CommandPublishError(f"{where} was not sent: {exc}") from exc
         if not info.is_published():
-            raise PublishError(f"{where}: no PUBACK in {self._timeout} s")
+            raise CommandPublishError(f"{where}: no PUBACK in {self._timeout} s")
 
 
 # -- the record of commands --------------------------------------------------------------------

@@ -21,8 +21,9 @@ from typing import Final, Protocol
 import psycopg
 
 from alerting import actuate, metrics, process, store
-from alerting.actuate import Command, Publisher, PublishError
+from alerting.actuate import Command, Publisher
 from alerting.directory import fingerprint, load_directory
+from alerting.errors import CommandPublishError
 from alerting.intake import Ignored, RiskLike, from_batch, from_evidence, from_risk
 from alerting.process import Env, Outcome
 from alerting.records import CommandAnswer, DeviceMark, Signal
@@ -321,7 +322,7 @@ class AlertStage:
         for c in commands:
             try:
                 self._publisher.publish(c.topic, c.payload())
-            except PublishError as exc:
+            except CommandPublishError as exc:
                 metrics.COMMANDS.labels("publish_failed").inc()
                 log.warning("command %s not published, will retry: %s", c.command_id, exc)
                 continue
