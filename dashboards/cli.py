@@ -7,9 +7,10 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dashboards.datasource import DataSource, DataSourceError
+from dashboards.datasource import DataSource
+from dashboards.errors import DashboardPublishError, DataSourceError
 from dashboards.export import FOLDER_TITLE, dashboards, export
-from dashboards.publish import PublishError, connect, publish
+from dashboards.publish import connect, publish
 from firewatch.config import Config
 
 if TYPE_CHECKING:
@@ -51,7 +52,7 @@ def publish_command(args: argparse.Namespace, config: Config) -> int:
             args.folder,
             source,
         )
-    except (DataSourceError, PublishError) as exc:
+    except (DataSourceError, DashboardPublishError) as exc:
         print(f"firewatch: {exc}", file=sys.stderr)
         return 1
     for line in report.lines():

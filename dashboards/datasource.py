@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from dashboards.errors import DataSourceError
 from dashboards.model import DATASOURCE_NAME, DATASOURCE_TYPE, DATASOURCE_UID
 
 PASSWORD_VARIABLE: Final = "FIREWATCH_GRAFANA_DB_PASSWORD"  # noqa: S105 - its name
@@ -20,10 +21,6 @@ PLACEHOLDERS: Final = {
     "user": "$FIREWATCH_GRAFANA_DB_USER",
 }
 """What the provisioning file says when no database URL is known at export."""
-
-
-class DataSourceError(Exception):
-    """The database URL cannot be turned into a Grafana data source; the message says why."""
 
 
 @dataclass(frozen=True, slots=True)

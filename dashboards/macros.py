@@ -24,9 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
-
-class MacroError(Exception):
-    """A panel's SQL uses a macro or variable that cannot be expanded; the message names it."""
+from dashboards.errors import MacroError
 
 
 @dataclass(frozen=True, slots=True)

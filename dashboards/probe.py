@@ -11,13 +11,9 @@ from typing import Any
 
 import psycopg
 
+from dashboards.errors import ProbeError
 from dashboards.macros import QueryContext, VariableValue, expand, grafana_interval
 from dashboards.model import Board, Panel, PanelType, Variable, VariableKind
-
-
-class ProbeError(Exception):
-    """A board cannot be probed on this database; the message names the variable."""
-
 
 MAX_POINTS = 1000  # a full-width panel on a desk screen
 NUMERIC = {20, 21, 23, 700, 701, 1700}  # int8, int2, int4, float4, float8, numeric

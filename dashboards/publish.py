@@ -16,12 +16,9 @@ from grafana_client.api import GrafanaApi
 from grafana_client.client import GrafanaClientError, GrafanaException
 
 from dashboards.datasource import DataSource, api_body, same_settings
+from dashboards.errors import DashboardPublishError
 from dashboards.export import folder_uid
 from dashboards.model import DATASOURCE_UID
-
-
-class PublishError(Exception):
-    """Grafana refused or could not be reached; the message names the call and the answer."""
 
 
 class Action(StrEnum):
@@ -62,11 +59,13 @@ def _get(call: Any, what: str, *args: Any) -> dict[str, Any] | None:
     except GrafanaClientError as exc:
         if exc.status_code == 404:
             return None
-        raise PublishError(f"reading {what} failed: {_describe(exc)}") from exc
+        raise DashboardPublishError(f"reading {what} failed: {_describe(exc)}") from exc
     except GrafanaException as exc:
-        raise PublishError(f"reading {what} failed: {_describe(exc)}") from exc
+        raise DashboardPublishError(f"reading {what} failed: {_describe(exc)}") from exc
     except OSError as exc:  # the HTTP client's connection errors
-        raise PublishError(f"reading {what} failed: Grafana cannot be reached ({exc})") from exc
+        raise DashboardPublishError(
+            f"reading {what} failed: Grafana cannot be reached ({exc})"
+        ) from exc
     return found
 
 
@@ -74,9 +73,11 @@ def _put(call: Any, what: str, *args: Any, **kwargs: Any) -> None:
     try:
         call(*args, **kwargs)
     except GrafanaException as exc:
-        raise PublishError(f"writing {what} failed: {_describe(exc)}") from exc
+        raise DashboardPublishError(f"writing {what} failed: {_describe(exc)}") from exc
     except OSError as exc:
-        raise PublishError(f"writing {what} failed: Grafana cannot be reached ({exc})") from exc
+        raise DashboardPublishError(
+            f"writing {what} failed: Grafana cannot be reached ({exc})"
+        ) from exc
 
 
 def ensure_folder(api: GrafanaApi, title: str) -> tuple[str, Action]:

@@ -20,11 +20,9 @@ from typing import Final
 import psycopg
 from psycopg import pq
 
+from dashboards.errors import RollupError
+
 _LOCK: Final = 0x66_77_72_6F_6C  # "fwrol": one refresh at a time across engine processes
-
-
-class RollupError(Exception):
-    """The rollups cannot be maintained on this connection or schema; the message says why."""
 
 
 class HighMark(StrEnum):
@@ -195,7 +193,7 @@ def refresh(
         # the database's now, the oldest other open transaction, and how many are older still
         writers = conn.execute(_WRITERS, {"cap": settings.writer_wait_cap}).fetchone()
         if writers is None:
-            raise RollupError("pg_stat_activity returned no row")
+            raise RollupError("rollup refresh: pg_stat_activity returned no row")
         db_now, oldest, ignored = writers
         lo, zone = _watermark(conn, zone)
         hi, why = high_mark(db_now, oldest, settings)
@@ -238,7 +236,10 @@ def reset(conn: psycopg.Connection, zone: str) -> None:
     """Empty the rollups; the next refresh rebuilds them from the readings still stored (for a
     change of zone, or after restoring readings from a backup)."""
     if backend(conn) == "timescaledb":
-        raise RollupError("on TimescaleDB, use refresh_continuous_aggregate() on the views")
+        raise RollupError(
+            "rollup reset: on TimescaleDB the rollups are continuous aggregates;"
+            " use refresh_continuous_aggregate() on the views"
+        )
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK,))
         conn.execute("TRUNCATE rollup_reading_hour, rollup_reading_day, rollup_ingest_minute")

@@ -13,7 +13,8 @@ import threading
 import psycopg
 from prometheus_client import Counter, Gauge, Histogram
 
-from dashboards.rollups import Outcome, RollupError, RollupSettings, refresh
+from dashboards.errors import RollupError
+from dashboards.rollups import Outcome, RollupSettings, refresh
 from firewatch.clock import Clock
 
 log = logging.getLogger("firewatch.dashboards")

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from dashboards.errors import MacroError
 from dashboards.macros import (
-    MacroError,
     QueryContext,
     VariableValue,
     expand,

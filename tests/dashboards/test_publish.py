@@ -11,8 +11,9 @@ import pytest
 
 from dashboards import cli
 from dashboards.datasource import DataSource
+from dashboards.errors import DashboardPublishError
 from dashboards.export import dashboards
-from dashboards.publish import Action, PublishError, connect, publish
+from dashboards.publish import Action, connect, publish
 from firewatch.config import Config
 from tests.dashboards.grafana_stub import GrafanaStub, grafana_stub
 
@@ -96,14 +97,14 @@ def test_changes_are_written_by_uid(stub: GrafanaStub, boards: list[dict[str, An
 
 def test_refusal_names_the_call(stub: GrafanaStub, boards: list[dict[str, Any]]) -> None:
     stub.refuse_with = 401
-    with pytest.raises(PublishError, match="folder firewatch failed: 401"):
+    with pytest.raises(DashboardPublishError, match="folder firewatch failed: 401"):
         publish(connect(stub.url, "wrong"), boards, "Firewatch", SOURCE)
 
 
 def test_unreachable_grafana_is_named(boards: list[dict[str, Any]]) -> None:
     with grafana_stub() as gone:
         url = gone.url  # a loopback port nobody listens on once the server is closed
-    with pytest.raises(PublishError, match="Grafana cannot be reached"):
+    with pytest.raises(DashboardPublishError, match="Grafana cannot be reached"):
         publish(connect(url, "t", timeout_s=2), boards, "Firewatch", SOURCE)
 
 

@@ -14,7 +14,8 @@ import psycopg
 import pytest
 
 from dashboards import rollups
-from dashboards.rollups import HighMark, Outcome, RollupError, RollupSettings, high_mark, refresh
+from dashboards.errors import RollupError
+from dashboards.rollups import HighMark, Outcome, RollupSettings, high_mark, refresh
 from dashboards.upkeep import keep_rollups
 from firewatch.clock import SystemClock
 from tests.ingest.seed import seed_registry
