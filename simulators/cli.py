@@ -26,7 +26,8 @@ from firewatch.clock import SystemClock
 from firewatch.config import Config
 from simulators import registry_files
 from simulators.clock import AcceleratedClock, InstantClock, SimClock
-from simulators.player import Player, PlayError
+from simulators.errors import PlayError
+from simulators.player import Player
 from simulators.progress import ProgressLine
 from simulators.records import traffic_lines, truth_lines
 from simulators.scenarios import LIBRARY, compose, resolve

@@ -24,14 +24,11 @@ from firewatch import topics
 from firewatch.services import BrokerAddress
 from simulators import curves
 from simulators.clock import SimClock
+from simulators.errors import PlayError
 from simulators.records import Message
 
 Progress = Callable[[int, int, datetime], None]
 PRUNE_AT: Final = 2000  # forget acknowledged publications beyond this many, to bound memory
-
-
-class PlayError(Exception):
-    """The broker could not be reached, refused us, or did not acknowledge in time."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,28 +5,34 @@ subscriber that counts what the broker delivers; `private_mosquitto()` starts a 
 Mosquitto's queue limits for benchmarks and tests. See README.md beside this package.
 """
 
-from simulators.load.broker import BrokerError, PrivateBroker, private_mosquitto
-from simulators.load.devices import (
+from simulators.errors import (
     DeviceListError,
+    DrainError,
+    LoadBrokerError,
+    LoadError,
+    ScheduleError,
+)
+from simulators.load.broker import PrivateBroker, private_mosquitto
+from simulators.load.devices import (
     LoadDevice,
     devices_from_registry,
     generate_devices,
 )
-from simulators.load.drain import CountingDrain, DrainError, DrainResult
+from simulators.load.drain import CountingDrain, DrainResult
 from simulators.load.payloads import message_type_for, payload
 from simulators.load.registry import registry_document
 from simulators.load.report import DeviceCount, LoadReport
-from simulators.load.runner import LoadError, LoadProgress, ensure_loopback, run_load
-from simulators.load.schedule import Burst, Schedule, ScheduleError
+from simulators.load.runner import LoadProgress, ensure_loopback, run_load
+from simulators.load.schedule import Burst, Schedule
 
 __all__ = [
-    "BrokerError",
     "Burst",
     "CountingDrain",
     "DeviceCount",
     "DeviceListError",
     "DrainError",
     "DrainResult",
+    "LoadBrokerError",
     "LoadDevice",
     "LoadError",
     "LoadProgress",

@@ -14,10 +14,7 @@ from pathlib import Path
 
 from firewatch.embedded.broker import start_mosquitto
 from firewatch.embedded.errors import EmbeddedServiceError
-
-
-class BrokerError(Exception):
-    """The private Mosquitto could not be started; the message says why (and where its log is)."""
+from simulators.errors import LoadBrokerError
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +31,6 @@ def private_mosquitto() -> Iterator[PrivateBroker]:
         try:
             broker = start_mosquitto(Path(tmp) / "mosquitto")
         except EmbeddedServiceError as exc:
-            raise BrokerError(f"private mosquitto for load: {exc}") from None
+            raise LoadBrokerError(f"private mosquitto for load: {exc}") from None
         with broker:
             yield PrivateBroker(broker.host, broker.port, broker.log_path)

@@ -16,11 +16,12 @@ from typing import Any, Final, TextIO
 
 from firewatch.config import Config, mask_url
 from firewatch.services import BrokerAddress
-from simulators.load.devices import DeviceListError, devices_from_registry, generate_devices
+from simulators.errors import DeviceListError, LoadError, ScheduleError
+from simulators.load.devices import devices_from_registry, generate_devices
 from simulators.load.registry import registry_document
 from simulators.load.report import LoadReport
-from simulators.load.runner import LoadError, LoadProgress, run_load
-from simulators.load.schedule import Burst, ScheduleError
+from simulators.load.runner import LoadProgress, run_load
+from simulators.load.schedule import Burst
 
 DEFAULT_URL: Final = "mqtt://127.0.0.1:1883"
 

@@ -17,10 +17,7 @@ from pathlib import Path
 from typing import Final
 
 from firewatch.contract import ID_PATTERN, DeviceKind
-
-
-class DeviceListError(Exception):
-    """A device list cannot be used for load: the message names the file or the bad entry."""
+from simulators.errors import DeviceListError
 
 
 @dataclass(frozen=True, slots=True)

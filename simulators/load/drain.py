@@ -19,13 +19,10 @@ from types import TracebackType
 from typing import Any, Final
 
 from firewatch import topics
+from simulators.errors import DrainError
 from simulators.load import packets
 
 READ_SIZE: Final = 1 << 20
-
-
-class DrainError(Exception):
-    """The counting subscriber could not connect, subscribe or keep its connection."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +172,10 @@ def _drain(
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         sock = _open(host, port, client_id, filters)
-    except (OSError, DrainError) as exc:
+    except OSError as exc:
+        conn.send(f"subscriber {client_id} cannot reach MQTT broker {host}:{port}: {exc}")
+        return
+    except DrainError as exc:
         conn.send(str(exc))
         return
     conn.send(None)

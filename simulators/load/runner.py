@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any, Final, cast
 
+from simulators.errors import LoadError
 from simulators.load.devices import LoadDevice, check_devices, generate_devices
 from simulators.load.publisher import Ready, WorkerPlan, WorkerResult, split, work
 from simulators.load.report import LoadReport, build_report
@@ -24,15 +25,6 @@ from simulators.load.schedule import Burst, Schedule
 DEFAULT_WINDOW: Final = 2000
 """Messages in flight per connection: enough to hide the round trip, small for the broker."""
 CONNECT_TIMEOUT_S: Final = 30.0
-
-
-class LoadError(Exception):
-    """The load run could not be done as asked (unreachable or refusing broker, a lost
-    connection); `report` holds what was counted up to the failure, when anything was."""
-
-    def __init__(self, message: str, report: LoadReport | None = None) -> None:
-        super().__init__(message)
-        self.report = report
 
 
 @dataclass(frozen=True, slots=True)

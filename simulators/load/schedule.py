@@ -15,9 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-
-class ScheduleError(Exception):
-    """A rate schedule that cannot be run; the message names the bad parameter."""
+from simulators.errors import ScheduleError
 
 
 @dataclass(frozen=True, slots=True)

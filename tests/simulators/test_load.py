@@ -18,12 +18,11 @@ import pytest
 from firewatch import topics
 from firewatch.config import Config
 from firewatch.contract import CHARGING_STATES, EVENTS, MAX_PAYLOAD_BYTES, DeviceKind, MessageType
+from simulators.errors import LoadBrokerError, LoadError
 from simulators.load import (
-    BrokerError,
     Burst,
     CountingDrain,
     DrainResult,
-    LoadError,
     LoadReport,
     Schedule,
     devices_from_registry,
@@ -47,7 +46,7 @@ def broker(request: pytest.FixtureRequest) -> Iterator[tuple[str, int]]:
     try:
         with private_mosquitto() as private:
             yield private.host, private.port
-    except BrokerError:
+    except LoadBrokerError:
         yield request.getfixturevalue("mqtt_broker")
 
 

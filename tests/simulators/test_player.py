@@ -15,7 +15,8 @@ from firewatch import topics
 from firewatch.clock import SystemClock
 from firewatch.services import BrokerAddress
 from simulators.clock import AcceleratedClock
-from simulators.player import Player, PlayError
+from simulators.errors import PlayError
+from simulators.player import Player
 from tests.simulators.helpers import clear_retained, run
 
 SPEED = 20_000.0  # an hour of traffic in 0.2 s
