@@ -13,9 +13,10 @@ import psycopg
 
 from firewatch import services
 from firewatch.auth.roles import Role
-from firewatch.auth.users import UserError, create_user, list_users, revoke_user
+from firewatch.auth.users import create_user, list_users, revoke_user
 from firewatch.broker_config import write_broker_config
 from firewatch.config import Config
+from firewatch.errors import UserError
 
 
 def _users_add(args: argparse.Namespace, config: Config) -> int:

@@ -17,8 +17,9 @@ import psycopg
 
 from firewatch import config as config_module
 from firewatch import logs, services
-from firewatch.config import Config, ConfigError
-from firewatch.db.migrate import MigrationError, migrate
+from firewatch.config import Config
+from firewatch.db.migrate import migrate
+from firewatch.errors import ConfigError, MigrationError
 
 log = logging.getLogger("firewatch")
 
@@ -50,7 +51,8 @@ def _db_migrate(args: argparse.Namespace, config: Config) -> int:
 
 
 def _registry_import(args: argparse.Namespace, config: Config) -> int:
-    from firewatch.registry import RegistryImportError, import_registry
+    from firewatch.registry import import_registry
+    from firewatch.registry.errors import RegistryImportError
 
     with ExitStack() as stack:
         url = services.database_url(config, stack)
@@ -79,7 +81,8 @@ def _stop_on_signals(doing: str) -> threading.Event:
 
 def _run(args: argparse.Namespace, config: Config) -> int:
     from firewatch.clock import SystemClock
-    from firewatch.engine import SchemaMissingError, run_engine
+    from firewatch.engine import run_engine
+    from firewatch.errors import SchemaMissingError
 
     stop = _stop_on_signals("draining what is in flight")
     if args.partition:

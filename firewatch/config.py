@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from firewatch.contract import E164_PATTERN, VenueType
+from firewatch.errors import ConfigError
 
 ENV_PREFIX: Final = "FIREWATCH_"
 DEFAULT_FILE: Final = Path("firewatch.toml")
@@ -32,10 +33,6 @@ CONTRACT_VARIABLES: Final[dict[str, tuple[str, str]]] = {
     "FIREWATCH_WEBHOOK_URL": ("notify", "webhook_url"),
     "FIREWATCH_TIMEZONE": ("general", "timezone"),
 }
-
-
-class ConfigError(Exception):
-    """The configuration cannot be used; the message names every bad key and its expected form."""
 
 
 class _Section(BaseModel):

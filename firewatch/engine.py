@@ -21,8 +21,9 @@ from firewatch.api.app import create_app
 from firewatch.api.deps import open_pool
 from firewatch.api.server import ApiServer
 from firewatch.clock import Clock
-from firewatch.config import Config, ConfigError
+from firewatch.config import Config
 from firewatch.db.partitions import ensure_reading_partitions
+from firewatch.errors import ConfigError, SchemaMissingError
 from firewatch.heartbeat import Heartbeat
 from firewatch.stages import start_stages
 from ingest import positions
@@ -37,10 +38,6 @@ log = logging.getLogger("firewatch.engine")
 
 _UPKEEP_EVERY_S = 3600.0
 _KEEP_POSITIONS = timedelta(days=8)  # the warm-up's longest look-back (7 days) and a day
-
-
-class SchemaMissingError(Exception):
-    """The database has not been migrated; the message says what to run."""
 
 
 def _backend(url: str) -> str:

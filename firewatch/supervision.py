@@ -29,6 +29,7 @@ import psycopg
 from prometheus_client import Counter
 
 from firewatch.clock import Clock
+from firewatch.errors import InjectedFaultError
 from ingest import positions
 from ingest.records import Availability, DeviceEvent, DeviceStatus, Reading
 from ingest.stream import Batch
@@ -51,10 +52,6 @@ FAULT_ENV: Final = "FW_TEST_FAULT"
 STAGE_NAMES: Final = {"rules": "规则", "risk": "风险评分", "cases": "案件", "alerting": "报警"}
 DEGRADED_HOLD_S: Final = 900.0
 """How long a stage's health stays degraded after it quarantined something: a person looks."""
-
-
-class InjectedFaultError(Exception):
-    """Raised by the test-only fault hook."""
 
 
 @dataclass(frozen=True, slots=True)

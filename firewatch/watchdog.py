@@ -67,8 +67,9 @@ from alerting.notices import Notice, control_room_notices
 from alerting.settings import DeliverySettings
 from firewatch import topics
 from firewatch.clock import Clock
-from firewatch.config import Config, ConfigError
+from firewatch.config import Config
 from firewatch.contract import Level
+from firewatch.errors import ConfigError
 from firewatch.services import BrokerAddress
 
 log = logging.getLogger("firewatch.watchdog")

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from firewatch import cli, logs
-from firewatch.config import ConfigError, load
+from firewatch.config import load
+from firewatch.errors import ConfigError
 from firewatch.logs import RedactingFilter
 
 TOML = """

@@ -7,8 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 import psycopg
 import pytest
 
-from firewatch.db.migrate import Backend, MigrationError, discover, migrate
+from firewatch.db.migrate import Backend, discover, migrate
 from firewatch.db.partitions import ensure_reading_partitions, partition_of
+from firewatch.errors import MigrationError
 
 TODAY = date(2026, 11, 29)
 

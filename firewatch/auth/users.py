@@ -12,12 +12,9 @@ from datetime import datetime
 import psycopg
 
 from firewatch.auth.roles import Role
+from firewatch.errors import UserError
 
 TOKEN_PREFIX = "fwt_"  # noqa: S105  # a marker that makes leaked tokens findable, not a secret
-
-
-class UserError(Exception):
-    """A user cannot be created, found or revoked; the message names the user."""
 
 
 @dataclass(frozen=True, slots=True)

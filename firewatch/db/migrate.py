@@ -19,6 +19,7 @@ from typing import Final
 import psycopg
 
 from firewatch.db.partitions import ensure_reading_partitions
+from firewatch.errors import MigrationError
 
 log = logging.getLogger("firewatch.db")
 
@@ -46,10 +47,6 @@ CREATE TABLE IF NOT EXISTS schema_meta (
 class Backend(StrEnum):
     TIMESCALEDB = "timescaledb"
     POSTGRESQL = "postgresql"
-
-
-class MigrationError(Exception):
-    """The schema cannot be brought up to date; the message names the migration."""
 
 
 @dataclass(frozen=True, slots=True)
