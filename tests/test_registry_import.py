@@ -16,7 +16,8 @@ import psycopg
 import pytest
 
 from firewatch.contract import DeviceKind, StationKind, VenueType
-from firewatch.registry import Counts, ImportReport, RegistryImportError, import_registry
+from firewatch.registry import Counts, ImportReport, import_registry
+from firewatch.registry.errors import RegistryImportError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "registry"
 VALID_JSON = FIXTURES / "valid.json"

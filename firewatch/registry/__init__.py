@@ -1,8 +1,9 @@
 """The registry of stations, venues and devices (CONTRACT.md section 2), and its import."""
 
+from firewatch.registry.errors import RegistryError, RegistryImportError
 from firewatch.registry.importer import import_document, import_registry
 from firewatch.registry.phones import mask_phone
-from firewatch.registry.problems import Problem, RegistryImportError
+from firewatch.registry.problems import Problem
 from firewatch.registry.records import Device, Station, Venue
 from firewatch.registry.store import Counts, ImportReport
 
@@ -11,6 +12,7 @@ __all__ = [
     "Device",
     "ImportReport",
     "Problem",
+    "RegistryError",
     "RegistryImportError",
     "Station",
     "Venue",

@@ -8,8 +8,9 @@ from typing import Any
 
 import psycopg
 
+from firewatch.registry.errors import RegistryImportError
 from firewatch.registry.parse import parse, parse_json_text
-from firewatch.registry.problems import Problem, RegistryImportError, ordered
+from firewatch.registry.problems import Problem, ordered
 from firewatch.registry.records import Batch, Kind
 from firewatch.registry.store import ImportReport, existing_ids, upsert
 from firewatch.registry.validate import Existing, outside_references, validate

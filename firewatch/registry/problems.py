@@ -43,17 +43,6 @@ def place(file: str, row: int | str | None) -> str:
     return file if row is None else f"{file} {row}"
 
 
-class RegistryImportError(Exception):
-    """The import was refused and nothing was written; `str()` gives one problem per line."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__(problems)
-        self.problems = problems
-
-    def __str__(self) -> str:
-        return "\n".join(str(p) for p in self.problems)
-
-
 def shown(value: object) -> str:
     """A value read from a file, quoted for a message: shortened, phone numbers masked.
 

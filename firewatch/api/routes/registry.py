@@ -17,7 +17,8 @@ from firewatch.api.errors import ApiError
 from firewatch.api.pages import MAX_LIMIT, page, resume
 from firewatch.auth.roles import Permission
 from firewatch.auth.users import Principal
-from firewatch.registry import RegistryImportError, import_document
+from firewatch.registry import import_document
+from firewatch.registry.errors import RegistryImportError
 
 router = APIRouter(prefix="/api/v1", tags=["registry"])
 
