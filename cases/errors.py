@@ -14,6 +14,8 @@ class CaseError(Exception):
 
 
 class CaseNotFoundError(CaseError):
+    """No case with this id; the message names it."""
+
     def __init__(self, case_id: str) -> None:
         super().__init__(f"case {case_id} does not exist")
         self.case_id = case_id

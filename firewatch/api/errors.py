@@ -1,4 +1,12 @@
-"""One error shape for every failure: `{"error": {"code": ..., "message": ...}}`."""
+"""The API's exceptions, and one error shape for every refused request:
+`{"error": {"code": ..., "message": ...}}`.
+
+    ApiError         an expected refusal of one request: status, stable code, message
+    ApiServerError   the HTTP API could not start (names the address)
+
+Two roots, not one: an `ApiError` is an answer (the handler below turns it into a response)
+while an `ApiServerError` is a fault at start-up; nothing catches both.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +24,10 @@ class ApiError(Exception):
     def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
+
+
+class ApiServerError(Exception):
+    """The HTTP API could not start listening; the message names the address."""
 
 
 def error_body(code: str, message: str) -> dict[str, dict[str, str]]:

@@ -10,14 +10,12 @@ from types import TracebackType
 import uvicorn
 from fastapi import FastAPI
 
+from firewatch.api.errors import ApiServerError
+
 log = logging.getLogger("firewatch.api")
 
 
 MAX_CONNECTIONS = 200
-
-
-class ApiServerError(Exception):
-    """The API could not start; the message names the address."""
 
 
 class ApiServer:
