@@ -2,7 +2,8 @@
 
 Why our own: the engine acknowledges after commit, so the client sits on the hot path of every
 message, and a general client's per-message work (callbacks, per-packet reads, state for
-features we never use) cost more CPU than decoding and storing together (bench/ingest_throughput.py).
+features we never use) cost more CPU than decoding and storing together
+(bench/ingest_throughput.py).
 This speaks MQTT 5 (and 3.1.1 for the embedded Python broker) for one subscriber: CONNECT,
 SUBSCRIBE, PUBLISH in, PUBACK out, PINGREQ, DISCONNECT.
 
