@@ -28,9 +28,9 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from alerting.errors import CommandPublishError
 from alerting.records import CommandAnswer, Signal
-from firewatch import topics
-from firewatch.contract import DeviceKind, Level
-from firewatch.services import BrokerAddress
+from kernel import topics
+from kernel.broker import BrokerAddress
+from kernel.contract import DeviceKind, Level
 
 
 class CommandReason(StrEnum):

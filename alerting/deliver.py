@@ -42,7 +42,7 @@ from alerting import metrics, outbox
 from alerting.channels import CHANNELS, RETRYABLE, Channel, Failure, Sent
 from alerting.outbox import Claimed
 from alerting.settings import DeliverySettings
-from firewatch.clock import Clock
+from kernel.clock import Clock
 
 log = logging.getLogger("firewatch.alerting")
 

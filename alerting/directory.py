@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import psycopg
 
-from firewatch.contract import StationKind
+from kernel.contract import StationKind
 
 
 @dataclass(frozen=True, slots=True)

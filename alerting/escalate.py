@@ -15,7 +15,7 @@ from enum import StrEnum
 from alerting.records import AlertKind, AlertState, AlertView
 from alerting.route import Purpose
 from alerting.settings import EscalationSettings
-from firewatch.contract import Level
+from kernel.contract import Level
 
 
 class EscalateReason(StrEnum):

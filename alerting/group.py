@@ -24,7 +24,7 @@ from alerting.records import (
     Source,
     higher,
 )
-from firewatch.contract import Level
+from kernel.contract import Level
 
 
 class Grouped(StrEnum):

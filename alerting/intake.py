@@ -28,10 +28,10 @@ from enum import StrEnum
 from typing import Final, Protocol
 
 from alerting.records import LEVEL_RANK, AlertKind, CommandAnswer, DeviceMark, Mark, Signal, Source
-from firewatch.contract import DeviceKind, Level
 from ingest.liveness import WentOffline
 from ingest.records import Availability, DeviceEvent
 from ingest.stream import Batch
+from kernel.contract import DeviceKind, Level
 from rules.evidence import Category, Evidence, ReadingRef
 
 CRITERIA: Final = {

@@ -35,7 +35,7 @@ from alerting.route import ESCALATION_TARGETS, Purpose, purpose_due, route
 from alerting.settings import AlertSettings
 from alerting.texts import Wording
 from alerting.verify import FALSE_ALARMS, FalseAlarm, Reason, flagged, verify
-from firewatch.contract import Level
+from kernel.contract import Level
 
 ENGINE = "engine"
 _NOTIFIED = {

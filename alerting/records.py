@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Final
 
-from firewatch.contract import Level
+from kernel.contract import Level
 from rules.evidence import ReadingRef
 
 LEVEL_RANK: Final = {Level.BLUE: 0, Level.YELLOW: 1, Level.ORANGE: 2, Level.RED: 3}

@@ -14,8 +14,8 @@ from alerting.actuate import MqttPublisher
 from alerting.deliver import Deliverer
 from alerting.settings import AlertSettings
 from alerting.stage import AlertStage, Connect, IncidentSink, Supervision
-from firewatch.clock import Clock
-from firewatch.services import BrokerAddress
+from kernel.broker import BrokerAddress
+from kernel.clock import Clock
 
 
 class Alerting:

@@ -20,7 +20,7 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 from alerting.records import Policy
-from firewatch.contract import Level, VenueType
+from kernel.contract import Level, VenueType
 
 KITCHENS: Final = MappingProxyType({VenueType.SMALL_RESTAURANT.value: Policy.CORROBORATION})
 """Cooking trips kitchen detectors for minutes at a time: there only corroboration confirms."""

@@ -28,9 +28,9 @@ from alerting.intake import Ignored, RiskLike, from_batch, from_evidence, from_r
 from alerting.process import Env, Outcome
 from alerting.records import CommandAnswer, DeviceMark, Signal
 from alerting.settings import AlertSettings
-from firewatch.clock import Clock
 from ingest import positions
 from ingest.stream import Batch
+from kernel.clock import Clock
 from rules.evidence import Evidence
 
 log = logging.getLogger("firewatch.alerting")

@@ -17,7 +17,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from alerting.records import AlertKind, AlertState, AlertView, DeviceView, Policy, Signal
-from firewatch.contract import Level
+from kernel.contract import Level
 from rules.evidence import ReadingRef
 
 _COLUMNS: Final = (

@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 
 from alerting.directory import VenueEntry
 from alerting.route import Purpose
-from firewatch.contract import Level
+from kernel.contract import Level
 
 LEVELS: Final = {Level.RED: "红色", Level.ORANGE: "橙色", Level.YELLOW: "黄色", Level.BLUE: "蓝色"}
 SENSED: Final = {

@@ -26,7 +26,7 @@ from typing import Final
 
 from alerting.records import AlertKind, AlertState, AlertView, DeviceView, Policy
 from alerting.settings import VerifySettings
-from firewatch.contract import Level
+from kernel.contract import Level
 
 NOT_INDEPENDENT: Final = frozenset({"risk"})
 """A fused risk score is made of the same readings: never a second criterion by itself."""

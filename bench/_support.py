@@ -200,8 +200,8 @@ def engine_child_main() -> None:
     """The child: `run_engine` with the probe; samples on request, a last one after draining."""
     from firewatch import config as config_module
     from firewatch import logs
-    from firewatch.clock import SystemClock
     from firewatch.engine import run_engine
+    from kernel.clock import SystemClock
 
     config = config_module.load(None)
     logs.configure(config.general.log_level)

@@ -46,18 +46,19 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from alerting import AckSettings, Alerting, AlertSettings, AlertStage, DeliverySettings
 from bench._support import postgres_server, scratch_database
-from firewatch import topics
-from firewatch.clock import SystemClock
-from firewatch.contract import DeviceKind, Level
+from firewatch.embedded.load_broker import private_mosquitto
 from firewatch.registry import import_document
-from firewatch.services import BrokerAddress
 from ingest.decode import DecodeLimits
 from ingest.pipeline import IngestPipeline, IngestSettings
 from ingest.records import Reading
 from ingest.stream import Batch
 from ingest.subscribe import Subscriber
+from kernel import topics
+from kernel.broker import BrokerAddress
+from kernel.clock import SystemClock
+from kernel.contract import DeviceKind, Level
 from rules.evidence import Category, Evidence, ReadingRef, Scope
-from simulators.load import generate_devices, private_mosquitto, registry_document, run_load
+from simulators.load import generate_devices, registry_document, run_load
 
 STATION_PHONE = "+8613800000777"
 EVIDENCE_SOURCE = "bench stand-in for rules: smoke alarm=true with >= 8 °C rise -> red evidence"

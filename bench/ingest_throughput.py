@@ -41,14 +41,15 @@ from bench._support import (
     scratch_database,
     thread_cpu_s,
 )
-from firewatch.clock import SystemClock
+from firewatch.embedded.load_broker import private_mosquitto
 from firewatch.registry import import_registry
-from firewatch.services import BrokerAddress
 from ingest.decode import DecodeLimits
 from ingest.pipeline import IngestPipeline, IngestSettings
 from ingest.stream import Batch
 from ingest.subscribe import Subscriber
-from simulators.load import generate_devices, private_mosquitto, registry_document, run_load
+from kernel.broker import BrokerAddress
+from kernel.clock import SystemClock
+from simulators.load import generate_devices, registry_document, run_load
 
 
 def say(text: str) -> None:

@@ -20,7 +20,8 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from firewatch import topics
+from firewatch.embedded.load_broker import private_mosquitto
+from kernel import topics
 from simulators.load import (
     Burst,
     CountingDrain,
@@ -29,7 +30,6 @@ from simulators.load import (
     generate_devices,
     message_type_for,
     payload,
-    private_mosquitto,
     run_load,
 )
 from simulators.load.payloads import epoch_ms_bytes

@@ -42,12 +42,12 @@ import psycopg
 from bench._support import EngineChild, load_average, postgres_server, say, scratch_database
 from bench.ingest_throughput import load_registry
 from bench.soak import count_rows
+from firewatch.embedded.load_broker import private_mosquitto
 from ingest.partition import Partition, PartitionKey
 from simulators.load import (
     LoadDevice,
     LoadReport,
     generate_devices,
-    private_mosquitto,
     registry_document,
     run_load,
 )

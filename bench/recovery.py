@@ -48,10 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import psycopg
 
 from bench._support import postgres_server, say, scratch_database
-from firewatch import topics
-from firewatch.clock import SystemClock
 from firewatch.config import Config
-from firewatch.contract import DeviceKind
 from firewatch.evaluation import Evaluator
 from firewatch.stages import start_stages
 from ingest.decode import decode
@@ -59,6 +56,9 @@ from ingest.records import Decoded, DeviceInfo, Rejected, StaticRegistry, VenueI
 from ingest.store import BatchWriter
 from ingest.stream import Batch
 from ingest.timestamps import DecodeLimits
+from kernel import topics
+from kernel.clock import SystemClock
+from kernel.contract import DeviceKind
 
 VENUES = 100
 SMOKE_PER_VENUE = 6

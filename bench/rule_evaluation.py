@@ -31,12 +31,12 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from firewatch import topics
-from firewatch.contract import VenueType
 from ingest.decode import decode
 from ingest.records import Decoded, DeviceInfo, Rejected, StaticRegistry, VenueInfo
 from ingest.stream import Batch
 from ingest.timestamps import DecodeLimits
+from kernel import topics
+from kernel.contract import VenueType
 from rules.compile import listens
 from rules.conditions import compile_condition
 from rules.detectors.base import LocalDay

@@ -25,8 +25,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from firewatch.contract import DeviceKind
 from ingest.records import Decoded, Reading
+from kernel.contract import DeviceKind
 from models.artifact import build, decode, encode
 from models.evaluate import QUICK_TRAIN_SEEDS, START, quiet_day, train_models
 from models.labels import scenario_run

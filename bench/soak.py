@@ -33,7 +33,8 @@ import psycopg
 
 from bench._support import EngineChild, load_average, postgres_server, say, scratch_database
 from bench.ingest_throughput import load_registry
-from simulators.load import LoadDevice, LoadProgress, generate_devices, private_mosquitto, run_load
+from firewatch.embedded.load_broker import private_mosquitto
+from simulators.load import LoadDevice, LoadProgress, generate_devices, run_load
 
 KEPT_UP = 0.95
 """A step is sustained when the engine stored at least this share of the offered rate."""

@@ -19,10 +19,10 @@ from psycopg.rows import dict_row
 from cases.intake import ConfirmedAlert, ScanApplied, apply_evidence, apply_scan, open_incident
 from cases.opening import Opened
 from cases.settings import CasesSettings
-from firewatch.clock import Clock
 from ingest import positions
 from ingest.records import ScanItem, VenueScan
 from ingest.stream import Batch
+from kernel.clock import Clock
 from rules.evidence import Evidence
 
 log = logging.getLogger("firewatch.cases")

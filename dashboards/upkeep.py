@@ -15,7 +15,7 @@ from prometheus_client import Counter, Gauge, Histogram
 
 from dashboards.errors import RollupError
 from dashboards.rollups import Outcome, RollupSettings, refresh
-from firewatch.clock import Clock
+from kernel.clock import Clock
 
 log = logging.getLogger("firewatch.dashboards")
 

@@ -80,9 +80,9 @@ def _stop_on_signals(doing: str) -> threading.Event:
 
 
 def _run(args: argparse.Namespace, config: Config) -> int:
-    from firewatch.clock import SystemClock
     from firewatch.engine import run_engine
     from firewatch.errors import SchemaMissingError
+    from kernel.clock import SystemClock
 
     stop = _stop_on_signals("draining what is in flight")
     if args.partition:
@@ -98,8 +98,8 @@ def _run(args: argparse.Namespace, config: Config) -> int:
 
 
 def _watchdog(args: argparse.Namespace, config: Config) -> int:
-    from firewatch.clock import SystemClock
     from firewatch.watchdog import run_watchdog
+    from kernel.clock import SystemClock
 
     stop = _stop_on_signals("stopping the watchdog")
     try:
@@ -149,13 +149,13 @@ def _parser() -> argparse.ArgumentParser:
     importer.add_argument("files", nargs="+", metavar="FILE", help="JSON, CSV files or a folder")
     registry_cmd.set_defaults(handler=_registry_import)
 
-    from cases import cli as cases_cli
-    from dashboards import cli as dashboards_cli
     from firewatch import admin_cli
-    from models import cli as models_cli
-    from rules import cli as rules_cli
-    from simulators import cli as simulators_cli
-    from simulators.load import cli as load_cli
+    from firewatch import cli_cases as cases_cli
+    from firewatch import cli_dashboards as dashboards_cli
+    from firewatch import cli_load as load_cli
+    from firewatch import cli_models as models_cli
+    from firewatch import cli_rules as rules_cli
+    from firewatch import cli_simulators as simulators_cli
 
     load_cli.add_commands(simulators_cli.add_commands(commands))
     admin_cli.add_commands(commands)

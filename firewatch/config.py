@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-from firewatch.contract import E164_PATTERN, VenueType
 from firewatch.errors import ConfigError
+from kernel.contract import E164_PATTERN, VenueType
 
 ENV_PREFIX: Final = "FIREWATCH_"
 DEFAULT_FILE: Final = Path("firewatch.toml")

@@ -16,11 +16,10 @@ from datetime import timedelta
 import psycopg
 
 from dashboards.upkeep import keep_rollups
-from firewatch import services, topics
+from firewatch import services
 from firewatch.api.app import create_app
 from firewatch.api.deps import open_pool
 from firewatch.api.server import ApiServer
-from firewatch.clock import Clock
 from firewatch.config import Config
 from firewatch.db.partitions import ensure_reading_partitions
 from firewatch.errors import ConfigError, SchemaMissingError
@@ -33,6 +32,9 @@ from ingest.partition import Partition, PartitionKey
 from ingest.pipeline import IngestPipeline, IngestSettings
 from ingest.stream import Consumer
 from ingest.subscribe import Subscriber
+from kernel import topics
+from kernel.broker import BrokerAddress
+from kernel.clock import Clock
 
 log = logging.getLogger("firewatch.engine")
 
@@ -76,7 +78,7 @@ def run_engine(
     *,
     consumers: Sequence[Consumer] = (),
     ready: threading.Event | None = None,
-    resolved: tuple[str, services.BrokerAddress] | None = None,
+    resolved: tuple[str, BrokerAddress] | None = None,
 ) -> None:
     """`resolved`: a database URL and broker already chosen by the caller (the demo)."""
     with ExitStack() as stack:

@@ -38,12 +38,12 @@ from prometheus_client import Counter, Gauge
 from alerting.stage import AlertStage
 from cases import CaseIntake
 from cases.intake import ScanApplied
-from firewatch.clock import Clock
 from firewatch.supervision import STAGE_NAMES, Supervisor
 from ingest import positions
 from ingest.readback import TABLES, first_position_since, stored_batches
 from ingest.records import VenueScan
 from ingest.stream import Batch
+from kernel.clock import Clock
 from models.fusion import RiskScore
 from models.stage import RiskStage
 from models.store import ScoreWriter

@@ -25,9 +25,9 @@ from types import TracebackType
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from firewatch import topics
-from firewatch.clock import Clock
-from firewatch.services import BrokerAddress
+from kernel import topics
+from kernel.broker import BrokerAddress
+from kernel.clock import Clock
 
 log = logging.getLogger("firewatch.heartbeat")
 

@@ -8,38 +8,15 @@ from __future__ import annotations
 
 import logging
 from contextlib import ExitStack
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import platformdirs
 
 from firewatch.config import Config, mask_url
+from kernel.broker import BrokerAddress
 
 log = logging.getLogger("firewatch.services")
-
-
-@dataclass(frozen=True, slots=True)
-class BrokerAddress:
-    host: str
-    port: int
-    username: str | None
-    password: str | None
-    tls: bool
-    mqtt5: bool = True
-    """False only for the embedded Python broker (amqtt), which speaks MQTT 3.1.1 alone."""
-
-    @classmethod
-    def from_url(cls, url: str) -> BrokerAddress:
-        parts = urlsplit(url)
-        tls = parts.scheme == "mqtts"
-        return cls(
-            host=parts.hostname or "127.0.0.1",
-            port=parts.port or (8883 if tls else 1883),
-            username=parts.username,
-            password=parts.password,
-            tls=tls,
-        )
 
 
 def data_dir(config: Config) -> Path:

@@ -32,12 +32,12 @@ from alerting import (
 from alerting.notices import control_room_notices
 from alerting.outbox import Outgoing, enqueue
 from cases import CaseIntake, CasesSettings, settings_from_config, sweep
-from firewatch.clock import Clock
 from firewatch.config import Config
 from firewatch.evaluation import Evaluator, Wiring, lookback_s
-from firewatch.services import BrokerAddress
 from firewatch.supervision import Supervisor, fault_from_env
 from ingest.stream import Consumer
+from kernel.broker import BrokerAddress
+from kernel.clock import Clock
 from models.stage import RiskStage
 from models.store import load_models, venue_hazards
 from rules.evidence import Evidence

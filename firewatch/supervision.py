@@ -28,11 +28,11 @@ from zoneinfo import ZoneInfo
 import psycopg
 from prometheus_client import Counter
 
-from firewatch.clock import Clock
 from firewatch.errors import InjectedFaultError
 from ingest import positions
 from ingest.records import Availability, DeviceEvent, DeviceStatus, Reading
 from ingest.stream import Batch
+from kernel.clock import Clock
 
 log = logging.getLogger("firewatch.engine")
 

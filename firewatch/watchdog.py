@@ -65,12 +65,12 @@ from alerting.channels import Channel
 from alerting.deliver import backoff_s, channels_for
 from alerting.notices import Notice, control_room_notices
 from alerting.settings import DeliverySettings
-from firewatch import topics
-from firewatch.clock import Clock
 from firewatch.config import Config
-from firewatch.contract import Level
 from firewatch.errors import ConfigError
-from firewatch.services import BrokerAddress
+from kernel import topics
+from kernel.broker import BrokerAddress
+from kernel.clock import Clock
+from kernel.contract import Level
 
 log = logging.getLogger("firewatch.watchdog")
 

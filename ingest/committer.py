@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 import psycopg
 
-from firewatch.clock import Clock
 from ingest import metrics
 from ingest.decode import DecodeLimits
 from ingest.liveness import WentOffline, sweep
@@ -27,6 +26,7 @@ from ingest.records import Availability, Decoded, Rejected
 from ingest.store import BatchWriter, WriteResult
 from ingest.stream import Batch, Consumer
 from ingest.subscribe import Inbound, Subscriber
+from kernel.clock import Clock
 
 log = logging.getLogger("firewatch.ingest")
 

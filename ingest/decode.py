@@ -10,8 +10,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Final
 
-from firewatch import topics
-from firewatch.contract import EVENTS, DeviceKind, MessageType
 from ingest import specs
 from ingest.envelope import envelope
 from ingest.fields import Problem, missing, show, take, unlisted
@@ -31,6 +29,8 @@ from ingest.records import (
 from ingest.scans import KEYS as SCAN_KEYS
 from ingest.scans import take_scan
 from ingest.timestamps import DecodeLimits
+from kernel import topics
+from kernel.contract import EVENTS, DeviceKind, MessageType
 
 __all__ = ["DecodeLimits", "decode"]  # DecodeLimits lives with the ts checks, in timestamps
 

@@ -13,7 +13,7 @@ from enum import StrEnum
 
 import psycopg
 
-from firewatch.contract import OFFLINE_AFTER_HEARTBEATS
+from kernel.contract import OFFLINE_AFTER_HEARTBEATS
 
 
 class OfflineReason(StrEnum):

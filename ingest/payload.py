@@ -17,9 +17,9 @@ from typing import Any, Final
 
 import orjson
 
-from firewatch.contract import MAX_PAYLOAD_BYTES
 from ingest.fields import Problem, show
 from ingest.reasons import RejectReason
+from kernel.contract import MAX_PAYLOAD_BYTES
 
 _JSON_TYPES: Final = {list: "an array", str: "a string", int: "a number", float: "a number"}
 MAX_DEPTH: Final = 32

@@ -19,7 +19,6 @@ from collections.abc import Sequence
 
 import psycopg
 
-from firewatch.clock import Clock
 from ingest import metrics
 from ingest.committer import Committer, Connect, IngestSettings, Outcome
 from ingest.decode import decode
@@ -27,6 +26,7 @@ from ingest.partition import EVERYTHING, Partition
 from ingest.registry_cache import RegistryCache
 from ingest.stream import Consumer
 from ingest.subscribe import Inbound, Subscriber
+from kernel.clock import Clock
 
 __all__ = ["IngestPipeline", "IngestSettings"]
 

@@ -18,7 +18,6 @@ from typing import Any, Final
 import psycopg
 from psycopg.rows import dict_row
 
-from firewatch.contract import DeviceKind
 from ingest.positions import offline_from_json
 from ingest.records import (
     Availability,
@@ -31,6 +30,7 @@ from ingest.records import (
 )
 from ingest.store import EVENT_COLUMNS, READING_COLUMNS, SCAN_COLUMNS, STATUS_COLUMNS
 from ingest.stream import Batch
+from kernel.contract import DeviceKind
 
 log = logging.getLogger("firewatch.ingest")
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from firewatch.contract import DeviceKind
 from ingest.reasons import RejectReason
+from kernel.contract import DeviceKind
 
 # --- What decoding reads -------------------------------------------------------------------
 

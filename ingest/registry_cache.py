@@ -10,8 +10,8 @@ import logging
 
 import psycopg
 
-from firewatch.contract import DeviceKind
 from ingest.records import DeviceInfo, VenueInfo
+from kernel.contract import DeviceKind
 
 log = logging.getLogger("firewatch.ingest")
 

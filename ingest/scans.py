@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from firewatch.contract import SCAN_TYPES
 from ingest.fields import (
     Problem,
     Spec,
@@ -19,6 +18,7 @@ from ingest.fields import (
 )
 from ingest.reasons import RejectReason
 from ingest.records import ScanItem
+from kernel.contract import SCAN_TYPES
 
 RECTIFICATION: Final = "rectification"
 

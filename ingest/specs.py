@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Final
 
-from firewatch.contract import CHARGING_STATES, EVENTS, DeviceKind
 from ingest.fields import Spec, boolean, choice, integer, number, text
 from ingest.reasons import RejectReason
+from kernel.contract import CHARGING_STATES, EVENTS, DeviceKind
 
 COMMON_KEYS: Final = frozenset({"ts", "seq", "device_id"})
 """Checked by the decoder itself for every reading, event and status."""

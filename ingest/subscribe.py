@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 
-from firewatch import topics
-from firewatch.clock import Clock
-from firewatch.services import BrokerAddress
 from ingest import wire
 from ingest.errors import BrokerConnectionError
+from kernel import topics
+from kernel.broker import BrokerAddress
+from kernel.clock import Clock
 
 log = logging.getLogger("firewatch.ingest")
 

@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Final
 
-from firewatch.contract import DeviceKind
+from kernel.contract import DeviceKind
 from models.classifier import FireClassifier
 from models.elliptic import EllipticModel
 from models.errors import ArtifactError

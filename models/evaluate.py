@@ -25,9 +25,9 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from firewatch.contract import DeviceKind, Level
 from ingest.records import Decoded, DeviceEvent, Reading
 from ingest.stream import Batch
+from kernel.contract import DeviceKind, Level
 from models.artifact import Artifact, build
 from models.features import FEATURES, FeatureTracker
 from models.fusion import RiskScore

@@ -9,7 +9,7 @@ State is bounded: a fixed handful of floats per channel, whatever the history.
 Time is the device's own (`Reading.ts`): rates stay right however late a reading arrives.
 
 >>> from datetime import UTC, datetime, timedelta
->>> from firewatch.contract import DeviceKind
+>>> from kernel.contract import DeviceKind
 >>> from ingest.records import Reading
 >>> t0 = datetime(2026, 5, 1, 2, 0, tzinfo=UTC)
 >>> def smoke(s: float, obs: float, temp: float) -> Reading:
@@ -30,8 +30,8 @@ from __future__ import annotations
 import math
 from typing import Final
 
-from firewatch.contract import DeviceKind
 from ingest.records import Reading
+from kernel.contract import DeviceKind
 
 SMOKE_FEATURES: Final = (
     "smoke_rise",  # %/m over the device's baseline

@@ -30,7 +30,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Final
 
-from firewatch.contract import Level
+from kernel.contract import Level
 from models.levels import ORANGE_AT, YELLOW_AT, level_of
 from rules.evidence import Category, Evidence, ReadingRef, Scope
 

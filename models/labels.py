@@ -23,9 +23,9 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
-from firewatch.contract import DeviceKind
 from ingest.decode import DecodeLimits, decode
 from ingest.records import Decoded, DeviceInfo, Reading, Rejected, StaticRegistry, VenueInfo
+from kernel.contract import DeviceKind
 from models.features import FEATURES, FeatureTracker
 from models.scaling import Matrix
 from simulators import curves

@@ -22,7 +22,7 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from firewatch.contract import Level
+from kernel.contract import Level
 
 RED_AT: Final = 80
 ORANGE_AT: Final = 60

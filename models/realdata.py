@@ -27,8 +27,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Final
 
-from firewatch.contract import DeviceKind
 from ingest.records import Reading
+from kernel.contract import DeviceKind
 from models.errors import DataMissingError
 
 DATA_DIR: Final = Path(__file__).resolve().parents[2] / "shared" / "data"

@@ -25,9 +25,9 @@ from typing import Final, Protocol
 
 import numpy as np
 
-from firewatch.contract import DeviceKind, Level
 from ingest.records import DeviceEvent, Reading, VenueScan
 from ingest.stream import Batch
+from kernel.contract import DeviceKind, Level
 from models.artifact import ArtifactInfo
 from models.classifier import FireClassifier
 from models.elliptic import EllipticModel

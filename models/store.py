@@ -19,8 +19,8 @@ from typing import Any, Final
 
 import psycopg
 
-from firewatch.contract import DeviceKind
 from ingest.records import Reading
+from kernel.contract import DeviceKind
 from models.artifact import (
     FORMAT_VERSION,
     Artifact,

@@ -22,7 +22,7 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from firewatch.contract import DeviceKind
+from kernel.contract import DeviceKind
 from models.artifact import Artifact, ArtifactInfo, ArtifactKind
 from models.classifier import FireClassifier
 from models.elliptic import EllipticModel

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final
 
-from firewatch.contract import DeviceKind
+from kernel.contract import DeviceKind
 from rules.detectors.absence import Absence
 from rules.detectors.base import Detector, LocalDay
 from rules.detectors.coincidence import Criteria, Devices

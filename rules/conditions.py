@@ -20,8 +20,8 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
-from firewatch.contract import CHARGING_STATES, DeviceKind
 from ingest import specs
+from kernel.contract import CHARGING_STATES, DeviceKind
 from rules.errors import ConditionError
 from rules.spec import Comparison, Condition, Op, Source, Value
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from firewatch.contract import Level
+from kernel.contract import Level
 
 
 class Category(StrEnum):

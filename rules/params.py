@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
-from firewatch.contract import Level
+from kernel.contract import Level
 from rules.conditions import FIELD_TYPES, NUMBER, parse_condition
 from rules.errors import ConditionError
 from rules.evidence import Scope

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from typing import Final
 
-from firewatch.contract import EVENTS, SCAN_TYPES, DeviceKind, Level, VenueType
+from kernel.contract import EVENTS, SCAN_TYPES, DeviceKind, Level, VenueType
 from rules.conditions import fields_for
 from rules.evidence import Category, Scope
 from rules.params import Shape, read_params

@@ -22,7 +22,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Final
 
-from firewatch.contract import SCAN_TYPES, DeviceKind, Level, VenueType
+from kernel.contract import SCAN_TYPES, DeviceKind, Level, VenueType
 from rules.conditions import EVENT_FIELDS, FIELD_TYPES, NUMBER, READING_FIELDS, STATUS_FIELDS
 from rules.spec import ExpectedHit, Match, RuleTest, Source, TestInput, Value
 from rules.yamlnodes import Fields, Node

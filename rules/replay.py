@@ -16,7 +16,6 @@ from typing import Any, Final
 
 import psycopg
 
-from firewatch.contract import OFFLINE_AFTER_HEARTBEATS, DeviceKind
 from ingest.liveness import OfflineReason, WentOffline
 from ingest.records import (
     Availability,
@@ -28,6 +27,7 @@ from ingest.records import (
     VenueScan,
 )
 from ingest.stream import Batch
+from kernel.contract import OFFLINE_AFTER_HEARTBEATS, DeviceKind
 
 _ORDER: Final = 'ORDER BY received_at, ts, device_id COLLATE "C", seq'
 _READINGS: Final = f"""

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
-from firewatch.contract import DeviceKind, Level
+from kernel.contract import DeviceKind, Level
 from rules.evidence import Category, Scope
 
 

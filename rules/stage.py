@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 
-from firewatch.clock import Clock
+from kernel.clock import Clock
 from rules.directory import Directory
 from rules.engine import RuleEngine, Sink
 from rules.loader import DEFAULT_DIR, load_library

@@ -18,8 +18,8 @@ from typing import Any
 
 import psycopg
 
-from firewatch.clock import Clock
-from firewatch.contract import Level
+from kernel.clock import Clock
+from kernel.contract import Level
 from rules import metrics
 from rules.evidence import Category, Evidence, ReadingRef, Scope
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import yaml
 
-from firewatch.contract import DeviceKind
 from ingest.records import DeviceEvent, DeviceStatus, Reading, ScanItem, VenueScan
+from kernel.contract import DeviceKind
 from rules.detectors.base import moment
 from rules.errors import RuleLibraryError
 from rules.loader import parse_text

@@ -16,7 +16,6 @@ from datetime import datetime, timedelta
 from itertools import groupby
 from zoneinfo import ZoneInfo
 
-from firewatch.contract import DeviceKind, Level
 from ingest.liveness import OfflineReason, WentOffline
 from ingest.records import (
     Availability,
@@ -28,6 +27,7 @@ from ingest.records import (
     VenueScan,
 )
 from ingest.stream import Batch
+from kernel.contract import DeviceKind, Level
 from rules.directory import Directory
 from rules.engine import RuleEngine
 from rules.loader import Library

@@ -3,7 +3,7 @@ with any problem is refused, each problem logged with file, line and reason, and
 force stay. The directory is polled (file names, modification times, sizes): no inotify, so it
 works the same on every filesystem and in tests with a manual clock.
 
->>> from firewatch.clock import ManualClock
+>>> from kernel.clock import ManualClock
 >>> from datetime import UTC, datetime
 >>> from zoneinfo import ZoneInfo
 >>> from rules.loader import DEFAULT_DIR, load_library
@@ -24,7 +24,7 @@ from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
 
-from firewatch.clock import Clock
+from kernel.clock import Clock
 from rules import metrics
 from rules.engine import RuleEngine
 from rules.errors import RuleLibraryError

@@ -4,10 +4,10 @@ A scenario is written in simulated time. Playing it, the player asks the clock t
 message's time; the clock turns simulated seconds into real ones. At speed 60 an hour of traffic
 takes a minute, and the device timestamps inside it are the accelerated clock's: they run 60
 times faster than the wall clock, from `sim_start`. The real time comes from a passed-in
-`firewatch.clock.Clock`; only the composition root makes a `SystemClock`.
+`kernel.clock.Clock`; only the composition root makes a `SystemClock`.
 
 >>> from datetime import UTC, datetime
->>> from firewatch.clock import ManualClock
+>>> from kernel.clock import ManualClock
 >>> real = ManualClock(datetime(2026, 1, 1, tzinfo=UTC))
 >>> sim = AcceleratedClock(real, speed=60, sim_start=datetime(2026, 1, 1, 22, tzinfo=UTC))
 >>> _ = real.advance(30)
@@ -23,7 +23,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from firewatch.clock import Clock
+from kernel.clock import Clock
 
 
 class SimClock(Protocol):

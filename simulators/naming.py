@@ -9,7 +9,7 @@ from __future__ import annotations
 from random import Random
 from typing import Final
 
-from firewatch.contract import DeviceKind, VenueType
+from kernel.contract import DeviceKind, VenueType
 
 SUBDISTRICT: Final = "云栖街道"
 CITY: Final = "上海市"

@@ -20,8 +20,8 @@ from typing import Any, Final
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from firewatch import topics
-from firewatch.services import BrokerAddress
+from kernel import topics
+from kernel.broker import BrokerAddress
 from simulators import curves
 from simulators.clock import SimClock
 from simulators.errors import PlayError

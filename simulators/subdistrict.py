@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from random import Random
 from typing import Final
 
-from firewatch.contract import DeviceKind, StationKind, VenueType
+from kernel.contract import DeviceKind, StationKind, VenueType
 from simulators import naming
 
 CENTRE: Final = (31.23, 121.47)  # lat, lon: a fictional subdistrict in central Shanghai

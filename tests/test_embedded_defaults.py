@@ -11,13 +11,13 @@ import psycopg
 import pytest
 
 from firewatch import cli, topics
-from firewatch.clock import SystemClock
 from firewatch.embedded import start_broker, start_postgres
-from firewatch.services import BrokerAddress
 from ingest.decode import DecodeLimits
 from ingest.pipeline import IngestPipeline, IngestSettings
 from ingest.stream import Collector
 from ingest.subscribe import Subscriber
+from kernel.broker import BrokerAddress
+from kernel.clock import SystemClock
 from tests.ingest.publish import publish_all
 from tests.ingest.seed import seed_registry
 from tests.support.ports import free_port

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import psycopg
 
-from firewatch import topics
+from kernel import topics
 from tests.ingest.publish import publish_all
 from tests.ingest.seed import seed_registry
 from tests.reliability.engine_process import EngineProcess
@@ -31,8 +31,13 @@ def test_run_serves_health_and_metrics_and_stops_cleanly(
         assert health == {
             "status": "ok",
             "stages": {
-                "ingest": "ok", "broker": "ok", "rules": "ok", "risk": "ok", "cases": "ok",
-                "alerting": "ok", "evaluation": "ok",
+                "ingest": "ok",
+                "broker": "ok",
+                "rules": "ok",
+                "risk": "ok",
+                "cases": "ok",
+                "alerting": "ok",
+                "evaluation": "ok",
             },
         }
         ts = int(datetime.now(UTC).timestamp() * 1000)

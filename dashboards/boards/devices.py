@@ -11,7 +11,7 @@ from dashboards.model import (
     community_variable,
     time_group,
 )
-from firewatch.contract import DeviceKind
+from kernel.contract import DeviceKind
 
 _SCOPE = (
     "v.community IN ($community) AND d.kind IN ($kind) AND d.retired_at IS NULL"

@@ -26,8 +26,8 @@ from firewatch.api.routes import (
     silences,
 )
 from firewatch.auth.users import Principal
-from firewatch.clock import Clock, SystemClock
 from firewatch.config import Config
+from kernel.clock import Clock, SystemClock
 
 HealthCheck = Callable[[], Mapping[str, str]]
 """Each stage's state by name: "ok", or a short sentence saying what is wrong."""

@@ -15,10 +15,10 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 from alerting.actuate import MqttPublisher
-from firewatch import topics
-from firewatch.contract import DeviceKind, MessageType
 from firewatch.demo.pace import DayClock
-from firewatch.services import BrokerAddress
+from kernel import topics
+from kernel.broker import BrokerAddress
+from kernel.contract import DeviceKind, MessageType
 from simulators.devices.base import LOCAL, encode
 from simulators.records import Message
 

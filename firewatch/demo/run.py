@@ -30,12 +30,10 @@ import psycopg
 from psycopg import sql
 from pydantic import SecretStr
 
-from firewatch import services, topics
+from firewatch import services
 from firewatch.auth.roles import Role
 from firewatch.auth.users import create_user
-from firewatch.clock import SystemClock
 from firewatch.config import AlertingConfig, Config, mask_url
-from firewatch.contract import DeviceKind
 from firewatch.db.migrate import migrate
 from firewatch.demo.field import ChargingPorts
 from firewatch.demo.pace import DayClock, Pace, moments, wall_seconds
@@ -44,6 +42,10 @@ from firewatch.demo.verdict import Verdict, judge, notification_counts
 from firewatch.engine import run_engine
 from firewatch.receiver import NotificationReceiver
 from firewatch.registry import import_registry
+from kernel import topics
+from kernel.broker import BrokerAddress
+from kernel.clock import SystemClock
+from kernel.contract import DeviceKind
 from simulators import registry_files
 from simulators.clock import InstantClock
 from simulators.player import Player
@@ -126,7 +128,7 @@ def _fresh_database(url: str) -> str:
     return urlunsplit(urlsplit(url)._replace(path=f"/{DEMO_DATABASE}"))
 
 
-def _forget_yesterday(broker: services.BrokerAddress, world: Subdistrict, start: datetime) -> None:
+def _forget_yesterday(broker: BrokerAddress, world: Subdistrict, start: datetime) -> None:
     """Clear the sample devices' retained availability: an `offline` Last Will or an `online`
     an earlier demo left on the broker is not news of this day (the day's devices announce
     themselves as it starts; the others are not in its registry)."""
@@ -277,7 +279,7 @@ def run_demo(
     return 1 if any(v.ok is False for v in verdicts) else 0
 
 
-def _play(broker: services.BrokerAddress, clock: DayClock, day: Day,
+def _play(broker: BrokerAddress, clock: DayClock, day: Day,
           summary: Callable[[], str], zone: ZoneInfo) -> None:  # fmt: skip
     """The day's traffic on the clock, a live summary every few seconds; then real time."""
     player = Player(broker, clock, client_id="fw-demo")

@@ -16,7 +16,7 @@ from operator import attrgetter
 from typing import Any, ClassVar, Final
 from zoneinfo import ZoneInfo
 
-from firewatch.contract import DeviceKind
+from kernel.contract import DeviceKind
 from rules.conditions import UNITS, compile_condition
 from rules.evidence import Evidence, ReadingRef
 from rules.spec import Params, RuleSpec, Source, TimeWindow, Value, show

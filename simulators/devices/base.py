@@ -19,8 +19,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from random import Random
 from typing import Any, Final
 
-from firewatch import topics
-from firewatch.contract import DeviceKind, MessageType
+from kernel import topics
+from kernel.contract import DeviceKind, MessageType
 from simulators.records import Message
 
 Payload = dict[str, Any]

@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from random import Random
 from typing import Final
 
-from firewatch.contract import DeviceKind, MessageType
+from kernel.contract import DeviceKind, MessageType
 from simulators import curves
 from simulators.devices.base import Device, Payload, Profile
 from simulators.records import Message

@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import datetime
 from random import Random
 
-from firewatch.contract import DeviceKind
+from kernel.contract import DeviceKind
 from simulators.devices.base import Device, Profile
 from simulators.records import Message
 

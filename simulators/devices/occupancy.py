@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from random import Random
 from typing import Final
 
-from firewatch.contract import DeviceKind, MessageType
+from kernel.contract import DeviceKind, MessageType
 from simulators.devices.base import Device, Profile
 from simulators.records import Message
 

@@ -1,8 +1,8 @@
 """Load generation: N devices at R QoS 1 messages/s, steady or bursty, every PUBACK counted.
 
 `run_load(host, port, devices, rate, duration_s)` returns a `LoadReport`; `CountingDrain` is a
-subscriber that counts what the broker delivers; `private_mosquitto()` starts a broker without
-Mosquitto's queue limits for benchmarks and tests. See README.md beside this package.
+subscriber that counts what the broker delivers; a private broker for benchmarks and tests is
+`firewatch.embedded.load_broker.private_mosquitto()`. See README.md beside this package.
 """
 
 from simulators.errors import (
@@ -12,7 +12,6 @@ from simulators.errors import (
     LoadError,
     ScheduleError,
 )
-from simulators.load.broker import PrivateBroker, private_mosquitto
 from simulators.load.devices import (
     LoadDevice,
     devices_from_registry,
@@ -37,7 +36,6 @@ __all__ = [
     "LoadError",
     "LoadProgress",
     "LoadReport",
-    "PrivateBroker",
     "Schedule",
     "ScheduleError",
     "devices_from_registry",
@@ -45,7 +43,6 @@ __all__ = [
     "generate_devices",
     "message_type_for",
     "payload",
-    "private_mosquitto",
     "registry_document",
     "run_load",
 ]

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from firewatch.contract import ID_PATTERN, DeviceKind
+from kernel.contract import ID_PATTERN, DeviceKind
 from simulators.errors import DeviceListError
 
 

@@ -18,7 +18,7 @@ from multiprocessing.connection import Connection
 from types import TracebackType
 from typing import Any, Final
 
-from firewatch import topics
+from kernel import topics
 from simulators.errors import DrainError
 from simulators.load import packets
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Final
 
-from firewatch.contract import DeviceKind, MessageType
+from kernel.contract import DeviceKind, MessageType
 
 KINDS: Final = tuple(DeviceKind)
 """Device kinds in a fixed order: a kind's index here is its index in the count tables."""

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final, Protocol
 
-from firewatch import topics
+from kernel import topics
 from simulators.load import packets
 from simulators.load.devices import LoadDevice
 from simulators.load.payloads import BODIES, CYCLE_LENGTH, CYCLES, TEMPLATE, TYPES, rfc3339_bytes

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Final
 
-from firewatch.contract import VenueType
+from kernel.contract import VenueType
 from simulators.load.devices import LoadDevice
 
 DEVICES_PER_VENUE: Final = 50

@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from firewatch.contract import DeviceKind, MessageType
+from kernel.contract import DeviceKind, MessageType
 from simulators.load.devices import LoadDevice
 from simulators.load.payloads import CYCLE_LENGTH, CYCLES, KINDS, TYPES, message_type_for
 from simulators.load.publisher import WorkerResult, split

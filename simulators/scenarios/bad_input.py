@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from firewatch import topics
-from firewatch.contract import DeviceKind
+from kernel import topics
+from kernel.contract import DeviceKind
 from simulators.devices.base import EPOCH, LOCAL, MS, encode
 from simulators.records import Message
 from simulators.subdistrict import Subdistrict

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from random import Random
 
-from firewatch.contract import DeviceKind, VenueType
+from kernel.contract import DeviceKind, VenueType
 from simulators import curves
 from simulators.devices import ChargingStation, PortSample
 from simulators.records import Message, Outcome, Script

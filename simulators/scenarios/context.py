@@ -14,7 +14,7 @@ from datetime import UTC, datetime, time, timedelta
 from random import Random
 from zoneinfo import ZoneInfo
 
-from firewatch.contract import DeviceKind, VenueType
+from kernel.contract import DeviceKind, VenueType
 from simulators import curves
 from simulators.devices import (
     ChargingStation,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from firewatch.contract import DeviceKind, VenueType
+from kernel.contract import DeviceKind, VenueType
 from simulators import curves
 from simulators.devices import LiftCamera, PresenceSensor
 from simulators.records import Message, Outcome, Script

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from firewatch.contract import DeviceKind, VenueType
+from kernel.contract import DeviceKind, VenueType
 from simulators import curves
 from simulators.devices import PortSample, SmokeSample
 from simulators.records import Outcome, Script

@@ -11,8 +11,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from firewatch import topics
-from firewatch.contract import CHECKLIST_ITEMS, VenueType
+from kernel import topics
+from kernel.contract import CHECKLIST_ITEMS, VenueType
 from simulators.devices.base import LOCAL, encode
 from simulators.records import Message, Outcome, Script
 from simulators.scenarios.context import Context

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from firewatch.contract import DeviceKind, VenueType
+from kernel.contract import DeviceKind, VenueType
 from simulators import curves
 from simulators.devices import SmokeSample
 from simulators.records import Message, Outcome, Script

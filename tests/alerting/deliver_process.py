@@ -13,7 +13,7 @@ import threading
 import psycopg
 
 from alerting import Deliverer, DeliverySettings
-from firewatch.clock import SystemClock
+from kernel.clock import SystemClock
 
 
 def main() -> None:

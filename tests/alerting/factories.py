@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from alerting.records import AlertKind, AlertState, AlertView, DeviceView, Policy, Signal, Source
 from alerting.settings import VerifySettings
-from firewatch.contract import Level
+from kernel.contract import Level
 from tests.alerting.support import T0
 
 V = VerifySettings()  # persist 30 s, corroborate 60 s, PAS 15 s / 180 s, expiry 1800 s

@@ -12,10 +12,10 @@ from psycopg.rows import dict_row
 
 from alerting import AckSettings, AlertSettings, AlertStage, Contacts, DeliverySettings, Outcome
 from alerting.records import Policy
-from firewatch.clock import ManualClock
-from firewatch.contract import DeviceKind, Level
 from ingest.records import DeviceEvent
 from ingest.stream import Batch
+from kernel.clock import ManualClock
+from kernel.contract import DeviceKind, Level
 from rules.evidence import Category, Evidence, ReadingRef, Scope
 
 T0 = datetime(2026, 5, 4, 18, 0, tzinfo=UTC)  # 02:00 in Shanghai: nobody is awake

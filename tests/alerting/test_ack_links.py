@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from alerting import Answer, TokenCheck, redeem
-from firewatch.contract import Level
+from kernel.contract import Level
 from tests.alerting.support import STATION_PHONES, Harness
 
 CONTRACT_KEYS = ["id", "channel", "to", "alert_id", "case_id", "level", "title", "text", "ack_url"]

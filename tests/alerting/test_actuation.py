@@ -18,13 +18,13 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from alerting.actuate import MqttPublisher
-from firewatch import topics
-from firewatch.clock import SystemClock
-from firewatch.contract import Level
-from firewatch.services import BrokerAddress
 from ingest.decode import DecodeLimits
 from ingest.pipeline import IngestPipeline, IngestSettings
 from ingest.subscribe import Subscriber
+from kernel import topics
+from kernel.broker import BrokerAddress
+from kernel.clock import SystemClock
+from kernel.contract import Level
 from tests.alerting.receiver import wait_for
 from tests.alerting.support import CHIEF, Harness, seed
 from tests.ingest.publish import publish_all

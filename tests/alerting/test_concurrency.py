@@ -16,7 +16,7 @@ from alerting import Env, load_directory
 from alerting.intake import from_evidence
 from alerting.process import take_signal
 from alerting.records import Signal
-from firewatch.contract import Level
+from kernel.contract import Level
 from tests.alerting.support import SETTINGS, T0, evidence, seed
 
 WORKERS = 12

@@ -12,7 +12,7 @@ from alerting.intake import Ignored, from_evidence, from_risk
 from alerting.mute import Muted, Scope, Silence, mute_alert, mute_signal
 from alerting.records import AlertKind, AlertState, AlertView, Policy, Signal, Source
 from alerting.verify import Reason, verify
-from firewatch.contract import Level
+from kernel.contract import Level
 from rules.evidence import Category
 from tests.alerting.factories import S, V, alert, dev, sig
 from tests.alerting.support import T0, evidence

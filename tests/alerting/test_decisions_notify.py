@@ -15,7 +15,7 @@ from alerting.escalate import EscalateReason, escalation, unanswered
 from alerting.records import AlertKind, AlertState, AlertView
 from alerting.route import Purpose, RouteReason, Target, purpose_due, targets
 from alerting.settings import DeliverySettings, EscalationSettings
-from firewatch.contract import Level
+from kernel.contract import Level
 from tests.alerting.factories import S, alert, dev, sig
 from tests.alerting.support import SECRET, T0
 

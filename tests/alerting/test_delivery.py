@@ -20,8 +20,8 @@ import psycopg
 import pytest
 
 from alerting import Deliverer, DeliverySettings
-from firewatch.clock import SystemClock
-from firewatch.contract import Level
+from kernel.clock import SystemClock
+from kernel.contract import Level
 from tests.alerting.receiver import Receiver, receiver, wait_for, with_receiver
 from tests.alerting.support import SETTINGS, Harness, event, seed
 

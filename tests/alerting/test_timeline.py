@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from alerting import Answer, acknowledge, dismiss, resolve
 from alerting.group import Grouped
-from firewatch.contract import Level
+from kernel.contract import Level
 from rules.evidence import Category, Evidence, Scope
 from tests.alerting.support import (
     BRIGADE,

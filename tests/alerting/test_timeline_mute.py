@@ -7,9 +7,9 @@ from datetime import timedelta
 
 from alerting import Answer, Scope, Silence, add_silence, confirm, resolve
 from alerting.group import Grouped
-from firewatch.contract import Level
 from ingest.liveness import OfflineReason, WentOffline
 from ingest.stream import Batch
+from kernel.contract import Level
 from rules.evidence import Category
 from tests.alerting.support import (
     BRIGADE,

@@ -12,7 +12,7 @@ import psycopg
 
 from alerting import Answer, Deliverer, Scope, Silence, acknowledge, add_silence
 from alerting.outbox import notification_id
-from firewatch.contract import Level
+from kernel.contract import Level
 from tests.alerting.receiver import Receiver, receiver, with_receiver
 from tests.alerting.support import (
     BRIGADE,

@@ -16,8 +16,8 @@ from firewatch.api.app import create_app
 from firewatch.api.server import ApiServer
 from firewatch.auth.roles import Role
 from firewatch.auth.users import create_user
-from firewatch.clock import ManualClock
-from firewatch.contract import Level
+from kernel.clock import ManualClock
+from kernel.contract import Level
 from rules.evidence import Category, Evidence, ReadingRef, Scope
 from tests.alerting.support import SETTINGS
 from tests.ingest.seed import seed_registry

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 
-from firewatch.contract import Level
+from kernel.contract import Level
 from tests.api.conftest import Api, raise_alerts
 
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 
 from cases.records import Actor, Role
-from firewatch.contract import Level
 from ingest.records import ScanItem, VenueScan
+from kernel.contract import Level
 from rules.evidence import Category, Evidence, ReadingRef, Scope
 
 T0 = datetime(2026, 5, 4, 2, 0, tzinfo=UTC)  # Monday 10:00 in Shanghai

@@ -8,8 +8,8 @@ from datetime import timedelta
 import psycopg
 
 from cases import CaseIntake, CasesSettings, OpenResult, ScanOutcome, Stage, load
-from firewatch.clock import ManualClock
 from ingest.stream import Batch
+from kernel.clock import ManualClock
 from tests.cases.support import T0, evidence, scan, seed
 
 

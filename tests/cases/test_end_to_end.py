@@ -21,16 +21,16 @@ import pytest
 
 from cases import CaseIntake, CasesSettings, Reason, Stage, cli, load, move
 from cases.assessment import Month
-from firewatch.clock import SystemClock
 from firewatch.config import Config
-from firewatch.contract import Level
 from firewatch.registry import import_registry
-from firewatch.services import BrokerAddress
 from ingest.decode import DecodeLimits
 from ingest.pipeline import IngestPipeline, IngestSettings
 from ingest.records import DeviceEvent
 from ingest.stream import Batch
 from ingest.subscribe import Subscriber
+from kernel.broker import BrokerAddress
+from kernel.clock import SystemClock
+from kernel.contract import Level
 from rules.evidence import Category, Evidence, ReadingRef, Scope
 from simulators import registry_files
 from simulators.clock import InstantClock

@@ -25,7 +25,7 @@ from cases import (
     open_incident,
 )
 from cases.replay import replay
-from firewatch.contract import Level
+from kernel.contract import Level
 from tests.cases.support import ADMIN, INSPECTOR, OPERATOR, T0, evidence, scan, seed
 
 S = CasesSettings()

@@ -11,7 +11,7 @@ import psycopg
 from cases import CasesSettings, Reason, Stage, Supervision, apply_scan, dispatch, load, move, sweep
 from cases.deadlines import ReminderReason
 from cases.inspections import Coverage, coverage
-from firewatch.clock import ManualClock
+from kernel.clock import ManualClock
 from tests.cases.support import OPERATOR, T0, scan, seed
 
 S = CasesSettings()

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from dashboards import cli
 from dashboards.datasource import DataSource
 from dashboards.errors import DashboardPublishError
 from dashboards.export import dashboards
 from dashboards.publish import Action, connect, publish
+from firewatch import cli_dashboards as cli
 from firewatch.config import Config
 from tests.dashboards.grafana_stub import GrafanaStub, grafana_stub
 

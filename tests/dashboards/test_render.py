@@ -12,10 +12,10 @@ import pytest
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models import dashboard as models
 
-from dashboards import cli
 from dashboards.export import dashboards, export
 from dashboards.model import DATASOURCE_TYPE, DATASOURCE_UID
 from dashboards.sqlquery import SqlQuery, register
+from firewatch import cli_dashboards as cli
 from firewatch.config import Config
 
 ZONE = "Asia/Shanghai"

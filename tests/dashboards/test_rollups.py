@@ -17,7 +17,7 @@ from dashboards import rollups
 from dashboards.errors import RollupError
 from dashboards.rollups import HighMark, Outcome, RollupSettings, high_mark, refresh
 from dashboards.upkeep import keep_rollups
-from firewatch.clock import SystemClock
+from kernel.clock import SystemClock
 from tests.ingest.seed import seed_registry
 
 ZONE = "Asia/Shanghai"

@@ -27,15 +27,15 @@ import psycopg
 from paho.mqtt.enums import CallbackAPIVersion
 from psycopg.rows import dict_row
 
-from firewatch import topics
 from firewatch.auth.roles import Role
 from firewatch.auth.users import create_user
-from firewatch.clock import ScaledClock, SystemClock
 from firewatch.config import Config
-from firewatch.contract import DeviceKind
 from firewatch.engine import run_engine
 from firewatch.registry import import_document
-from firewatch.services import BrokerAddress
+from kernel import topics
+from kernel.broker import BrokerAddress
+from kernel.clock import ScaledClock, SystemClock
+from kernel.contract import DeviceKind
 from simulators.clock import AcceleratedClock
 from simulators.devices import ChargingStation, profile_for
 from simulators.player import Player

@@ -11,8 +11,6 @@ from typing import Any
 
 import pytest
 
-from firewatch import topics
-from firewatch.contract import DeviceKind
 from ingest.decode import DecodeLimits, decode
 from ingest.fields import BOUNDS
 from ingest.reasons import RejectReason
@@ -28,6 +26,8 @@ from ingest.records import (
     VenueInfo,
     VenueScan,
 )
+from kernel import topics
+from kernel.contract import DeviceKind
 
 NOW = datetime(2025, 5, 1, 4, 0, 0, tzinfo=UTC)  # 12:00 in Shanghai
 NOW_MS = 1_746_072_000_000

@@ -12,16 +12,16 @@ from pathlib import Path
 import psycopg
 from psycopg import pq
 
-from firewatch import topics
-from firewatch.clock import SystemClock
 from firewatch.registry import import_registry
-from firewatch.services import BrokerAddress
 from ingest.decode import DecodeLimits
 from ingest.liveness import sweep
 from ingest.partition import Partition
 from ingest.pipeline import IngestPipeline, IngestSettings
 from ingest.stream import Collector
 from ingest.subscribe import Subscriber
+from kernel import topics
+from kernel.broker import BrokerAddress
+from kernel.clock import SystemClock
 from simulators import registry_files, subdistrict
 from tests.ingest.publish import publish_all
 from tests.ingest.seed import DEVICES, seed_registry

@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 
-from firewatch.contract import DeviceKind
 from ingest import positions
 from ingest.liveness import OfflineReason, WentOffline
 from ingest.readback import stored_batches
 from ingest.records import Availability, DeviceEvent, Reading
 from ingest.store import BatchWriter
+from kernel.contract import DeviceKind
 from tests.ingest.seed import seed_registry
 
 T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)

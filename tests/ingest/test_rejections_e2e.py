@@ -10,10 +10,10 @@ from pathlib import Path
 
 import psycopg
 
-from firewatch import topics
 from firewatch.registry import import_registry
-from firewatch.services import BrokerAddress
 from ingest.reasons import RejectReason
+from kernel import topics
+from kernel.broker import BrokerAddress
 from simulators import registry_files, subdistrict
 from simulators.records import Message
 from simulators.scenarios.bad_input import BadInput, bad_inputs

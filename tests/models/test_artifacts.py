@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import psycopg
 import pytest
 
-from firewatch.contract import DeviceKind, Level
+from kernel.contract import DeviceKind, Level
 from models import store
 from models.artifact import Artifact, build, decode, encode
 from models.errors import ArtifactError

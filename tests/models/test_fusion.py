@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from firewatch.contract import Level
+from kernel.contract import Level
 from models.fusion import (
     Basis,
     Reason,

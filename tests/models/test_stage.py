@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 
-from firewatch.contract import DeviceKind, Level
 from ingest.records import Reading, ScanItem, VenueScan
 from ingest.stream import Batch
+from kernel.contract import DeviceKind, Level
 from models.fusion import Basis, RiskScore, Source
 from models.stage import ModelSet, RiskStage
 from models.store import ScoreWriter

@@ -9,12 +9,13 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from firewatch import cli_models as cli
 from firewatch.config import Config
-from firewatch.contract import DeviceKind, Level
 from firewatch.registry import import_registry
 from ingest.records import Reading
 from ingest.store import BatchWriter
-from models import cli, store
+from kernel.contract import DeviceKind, Level
+from models import store
 from models.evaluate import START, quiet_day
 from models.stage import RiskStage
 from rules.evidence import Scope

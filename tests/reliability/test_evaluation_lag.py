@@ -17,12 +17,12 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 from prometheus_client import REGISTRY
 
-from firewatch.clock import SystemClock
 from firewatch.config import Config
-from firewatch.contract import DeviceKind
 from firewatch.stages import start_stages
 from ingest.records import Reading
 from ingest.store import BatchWriter
+from kernel.clock import SystemClock
+from kernel.contract import DeviceKind
 from tests.alerting.receiver import receiver, wait_for
 
 OFFICE = "+8602100000119"

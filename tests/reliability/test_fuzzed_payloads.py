@@ -30,8 +30,6 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from firewatch import topics
-from firewatch.contract import CHARGING_STATES, CHECKLIST_ITEMS, EVENTS, SCAN_TYPES, DeviceKind
 from ingest import specs
 from ingest.decode import DecodeLimits, decode
 from ingest.fields import BOUNDS, Bound
@@ -47,6 +45,8 @@ from ingest.records import (
     VenueInfo,
     VenueScan,
 )
+from kernel import topics
+from kernel.contract import CHARGING_STATES, CHECKLIST_ITEMS, EVENTS, SCAN_TYPES, DeviceKind
 from tests.ingest.publish import publish_all
 from tests.ingest.seed import DEVICES, seed_registry
 from tests.reliability.engine_process import EngineProcess

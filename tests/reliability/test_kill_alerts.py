@@ -44,9 +44,9 @@ from paho.mqtt.enums import CallbackAPIVersion
 from psycopg.rows import dict_row
 
 from alerting import Deliverer
-from firewatch import topics
-from firewatch.clock import SystemClock
-from firewatch.contract import Level
+from kernel import topics
+from kernel.clock import SystemClock
+from kernel.contract import Level
 from tests.alerting.receiver import Receiver, receiver, with_receiver
 from tests.alerting.support import SETTINGS, Harness
 from tests.alerting.support import seed as seed_alerting

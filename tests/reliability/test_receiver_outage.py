@@ -23,7 +23,7 @@ import pytest
 
 from alerting import Deliverer
 from alerting.outbox import URGENCY
-from firewatch.contract import Level
+from kernel.contract import Level
 from tests.alerting.receiver import Receiver, _handler, receiver
 from tests.alerting.support import SETTINGS, Harness, event, seed
 from tests.support.ports import free_port

@@ -20,7 +20,7 @@ import httpx
 import psycopg
 import pytest
 
-from firewatch import topics
+from kernel import topics
 from tests.alerting.receiver import receiver
 from tests.ingest.publish import publish_all
 from tests.reliability.engine_process import EngineProcess

@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 
-from firewatch.clock import SystemClock
-from firewatch.contract import DeviceKind
 from firewatch.supervision import Fault, Supervisor
 from ingest.records import Reading
 from ingest.stream import Batch
+from kernel.clock import SystemClock
+from kernel.contract import DeviceKind
 from rules.engine import RuleEngine
 from rules.loader import DEFAULT_DIR, load_library
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from firewatch import topics
+from kernel import topics
 from tests.ingest.publish import publish_all
 from tests.reliability.engine_process import EngineProcess
 from tests.reliability.test_kill_alerts import rows, wait_for

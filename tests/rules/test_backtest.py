@@ -20,15 +20,15 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from firewatch.clock import SystemClock
+from firewatch.cli_rules import backtest_command
 from firewatch.config import Config
 from firewatch.registry import import_registry
-from firewatch.services import BrokerAddress
 from ingest.decode import DecodeLimits
 from ingest.pipeline import IngestPipeline, IngestSettings
 from ingest.subscribe import Subscriber
+from kernel.broker import BrokerAddress
+from kernel.clock import SystemClock
 from rules.backtest import run_backtest
-from rules.cli import backtest_command
 from rules.evidence import Evidence
 from rules.stage import RulesStage
 from rules.store import read_evidence

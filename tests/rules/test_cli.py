@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from firewatch import cli_rules as cli
 from firewatch.config import Config
-from rules import cli
 from rules.loader import DEFAULT_DIR
 from tests.rules.helpers import write_rules
 from tests.rules.test_loader import GOOD

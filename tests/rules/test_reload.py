@@ -18,12 +18,12 @@ import psycopg
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from firewatch import topics
-from firewatch.clock import SystemClock
-from firewatch.services import BrokerAddress
 from ingest.decode import DecodeLimits
 from ingest.pipeline import IngestPipeline, IngestSettings
 from ingest.subscribe import Subscriber
+from kernel import topics
+from kernel.broker import BrokerAddress
+from kernel.clock import SystemClock
 from rules.errors import RuleLibraryError
 from rules.evidence import Evidence
 from rules.stage import RulesStage

@@ -13,7 +13,7 @@ from functools import cache
 
 import pytest
 
-from firewatch.contract import Level
+from kernel.contract import Level
 from rules.evidence import Category, Evidence
 from simulators.records import GroundTruth, Outcome
 from tests.rules.helpers import decoded, evaluate, scenario_run

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 
-from firewatch.clock import ManualClock
+from kernel.clock import ManualClock
 from rules.evidence import Evidence
 from rules.store import EvidenceWriter, read_evidence, write_evidence
 from tests.rules.helpers import decoded, evaluate, scenario_run

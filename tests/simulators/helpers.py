@@ -11,9 +11,9 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from firewatch import topics
 from ingest.decode import DecodeLimits
 from ingest.records import DeviceInfo, StaticRegistry, VenueInfo
+from kernel import topics
 from simulators.records import GroundTruth, Message
 from simulators.scenarios import LIBRARY, Run, compose
 from simulators.subdistrict import Subdistrict, generate

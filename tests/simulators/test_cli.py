@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from firewatch import topics
+from firewatch.cli_simulators import add_commands
 from firewatch.config import Config
-from simulators.cli import add_commands
+from kernel import topics
 from simulators.scenarios import LIBRARY
 from tests.simulators.helpers import clear_retained
 

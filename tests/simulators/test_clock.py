@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from firewatch.clock import ManualClock
+from kernel.clock import ManualClock
 from simulators.clock import AcceleratedClock, InstantClock
 
 T0 = datetime(2026, 5, 1, 2, 0, tzinfo=UTC)

@@ -8,8 +8,8 @@ from random import Random
 
 import pytest
 
-from firewatch import topics
-from firewatch.contract import DeviceKind
+from kernel import topics
+from kernel.contract import DeviceKind
 from simulators import curves
 from simulators.devices import ChargingStation, LoadDetector, PortSample, SmokeDetector, SmokeSample
 from simulators.devices.base import Device, Profile

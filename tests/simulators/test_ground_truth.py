@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from firewatch import topics
+from kernel import topics
 from simulators import curves
 from simulators.records import Outcome
 from simulators.scenarios import LIBRARY

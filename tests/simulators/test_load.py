@@ -15,9 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from firewatch import topics
+from firewatch.cli_load import add_commands
 from firewatch.config import Config
-from firewatch.contract import CHARGING_STATES, EVENTS, MAX_PAYLOAD_BYTES, DeviceKind, MessageType
+from firewatch.embedded.load_broker import private_mosquitto
+from kernel import topics
+from kernel.contract import CHARGING_STATES, EVENTS, MAX_PAYLOAD_BYTES, DeviceKind, MessageType
 from simulators.errors import LoadBrokerError, LoadError
 from simulators.load import (
     Burst,
@@ -28,10 +30,8 @@ from simulators.load import (
     devices_from_registry,
     generate_devices,
     message_type_for,
-    private_mosquitto,
     run_load,
 )
-from simulators.load.cli import add_commands
 from simulators.load.publisher import WorkerResult
 from simulators.load.report import build_report
 from simulators.load.runner import ensure_loopback

@@ -11,9 +11,9 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from firewatch import topics
-from firewatch.clock import SystemClock
-from firewatch.services import BrokerAddress
+from kernel import topics
+from kernel.broker import BrokerAddress
+from kernel.clock import SystemClock
 from simulators.clock import AcceleratedClock
 from simulators.errors import PlayError
 from simulators.player import Player

@@ -8,7 +8,7 @@ import math
 from collections import Counter
 from pathlib import Path
 
-from firewatch.contract import E164_PATTERN, ID_PATTERN, DeviceKind, StationKind, VenueType
+from kernel.contract import E164_PATTERN, ID_PATTERN, DeviceKind, StationKind, VenueType
 from simulators import registry_files
 from simulators.subdistrict import CATEGORY, CENTRE, Station, Venue, generate
 from tests.simulators.helpers import world

@@ -19,7 +19,7 @@ from firewatch.api.errors import ApiError
 from firewatch.api.pages import MAX_LIMIT, page, resume
 from firewatch.auth.roles import Permission
 from firewatch.auth.users import Principal
-from firewatch.contract import Level
+from kernel.contract import Level
 
 router = APIRouter(prefix="/api/v1/risk", tags=["risk"])
 

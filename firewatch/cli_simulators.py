@@ -22,8 +22,9 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from firewatch import services
-from firewatch.clock import SystemClock
 from firewatch.config import Config
+from kernel.broker import BrokerAddress
+from kernel.clock import SystemClock
 from simulators import registry_files
 from simulators.clock import AcceleratedClock, InstantClock, SimClock
 from simulators.errors import PlayError
@@ -142,7 +143,7 @@ def scenario_command(args: argparse.Namespace, config: Config) -> int:
     progress = ProgressLine(sys.stderr, real.monotonic)
     with ExitStack() as stack:
         if args.mqtt_url is not None:
-            broker = services.BrokerAddress.from_url(args.mqtt_url)
+            broker = BrokerAddress.from_url(args.mqtt_url)
         else:
             broker = services.broker_address(config, stack)
         player = Player(broker, clock, client_id=f"fw-sim-{os.getpid()}", progress=progress)

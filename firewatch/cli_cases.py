@@ -26,8 +26,8 @@ from cases.inspections import Coverage, coverage
 from cases.records import Stage, Supervision
 from cases.settings import settings_from_config
 from firewatch import services
-from firewatch.clock import SystemClock
 from firewatch.config import Config
+from kernel.clock import SystemClock
 
 if TYPE_CHECKING:  # argparse's class is generic only to type checkers
     Actions = argparse._SubParsersAction[argparse.ArgumentParser]

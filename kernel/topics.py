@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from firewatch.contract import ID_PATTERN, DeviceKind, MessageType
+from kernel.contract import ID_PATTERN, DeviceKind, MessageType
 
 PREFIX: Final = "fw/v1"
 SUBSCRIPTION: Final = f"{PREFIX}/#"

@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING
 import psycopg
 
 from firewatch import services
-from firewatch.clock import SystemClock
 from firewatch.config import Config
-from firewatch.contract import DeviceKind
+from kernel.clock import SystemClock
+from kernel.contract import DeviceKind
 
 if TYPE_CHECKING:  # argparse's class is generic only to type checkers
     from models.evaluate import RulesFactory

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Final, TextIO
 
 from firewatch.config import Config, mask_url
-from firewatch.services import BrokerAddress
+from kernel.broker import BrokerAddress
 from simulators.errors import DeviceListError, LoadError, ScheduleError
 from simulators.load.devices import devices_from_registry, generate_devices
 from simulators.load.registry import registry_document
