@@ -10,12 +10,13 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from firewatch import cli, topics
+from firewatch import cli
 from firewatch.embedded import start_broker, start_postgres
 from ingest.decode import DecodeLimits
 from ingest.pipeline import IngestPipeline, IngestSettings
 from ingest.stream import Collector
 from ingest.subscribe import Subscriber
+from kernel import topics
 from kernel.broker import BrokerAddress
 from kernel.clock import SystemClock
 from tests.ingest.publish import publish_all

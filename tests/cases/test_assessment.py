@@ -12,7 +12,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from cases import CasesSettings, cli
+from cases import CasesSettings
 from cases.assessment import (
     Assessment,
     CommunityRow,
@@ -23,6 +23,7 @@ from cases.assessment import (
     render_html,
     render_table,
 )
+from firewatch import cli_cases as cli
 from firewatch.config import Config
 from tests.cases.support import seed
 

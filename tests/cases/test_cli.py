@@ -7,7 +7,8 @@ import argparse
 import psycopg
 import pytest
 
-from cases import CasesSettings, apply_scan, cli
+from cases import CasesSettings, apply_scan
+from firewatch import cli_cases as cli
 from firewatch.config import Config
 from tests.cases.support import T0, scan, seed
 

@@ -19,8 +19,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from cases import CaseIntake, CasesSettings, Reason, Stage, cli, load, move
+from cases import CaseIntake, CasesSettings, Reason, Stage, load, move
 from cases.assessment import Month
+from firewatch import cli_cases as cli
 from firewatch.config import Config
 from firewatch.registry import import_registry
 from ingest.decode import DecodeLimits

@@ -108,5 +108,5 @@ def announced(watcher: MqttTestClient, wanted: set[str]) -> set[bytes]:
     while set(got) != wanted:
         message = watcher.receive()
         if message.topic in wanted and not message.retain:
-            got[message.topic] = message.payload
+            got[message.topic] = bytes(message.payload)
     return set(got.values())

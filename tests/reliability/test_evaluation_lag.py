@@ -13,6 +13,7 @@ import json
 import threading
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 import psycopg
 from prometheus_client import REGISTRY
@@ -73,7 +74,7 @@ def test_a_minute_old_backlog_alerts_the_control_room_and_shows_in_the_metric(
         wait_for(lambda: bool(told()), 30, "the control room told of the lag")
         wait_for(lambda: evaluator.caught_up(3), 30, "the backlog evaluated")
         notices = told()
-        assert {tuple(n["to"]) for n in notices} == {(OFFICE,), ("control-room",)}
+        assert {tuple(cast(list[str], n["to"])) for n in notices} == {(OFFICE,), ("control-room",)}
         assert all(n["alert_id"] is None for n in notices)
         assert "p1of1" in str(notices[0]["text"]) and "秒前存入" in str(notices[0]["text"])
         wait_for(lambda: stages.health["evaluation"]() == "ok", 10, "the lag gone from health")
@@ -81,5 +82,7 @@ def test_a_minute_old_backlog_alerts_the_control_room_and_shows_in_the_metric(
         wait_for(lambda: REGISTRY.get_sample_value(gauge, {"stage": "alerting"}) == 0, 10,
                  "the lag metric back to 0 once caught up")  # fmt: skip
     with psycopg.connect(fresh_db) as conn:
-        marks = dict(conn.execute("SELECT stage, pos FROM stage_watermark").fetchall())
+        marks: dict[str, int] = dict(
+            conn.execute("SELECT stage, pos FROM stage_watermark").fetchall()
+        )
     assert marks["rules"] == 3 and marks["alerting"] == 3, marks

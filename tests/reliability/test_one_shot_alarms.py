@@ -18,6 +18,7 @@ import threading
 import time
 from collections import Counter
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from random import Random
 from typing import Any
@@ -140,10 +141,9 @@ def calibrate(url: str, devices: Devices) -> tuple[float, float]:
     for venue, device, kind, _ in alarms()[INSTANTS:]:
         began = time.monotonic()
         devices.send(kind, device)
-        wait_for(lambda d=device: stored(url, d), f"{device} stored", "calibration", 30, poll=0.002)
+        wait_for(partial(stored, url, device), f"{device} stored", "calibration", 30, poll=0.002)
         stores.append(time.monotonic() - began)
-        wait_for(lambda v=venue: decided(url, v), f"{venue} decided", "calibration", 30,
-                 poll=0.002)  # fmt: skip
+        wait_for(partial(decided, url, venue), f"{venue} decided", "calibration", 30, poll=0.002)
         decisions.append(time.monotonic() - began)
     return min(stores), max(decisions)
 

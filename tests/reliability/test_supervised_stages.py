@@ -116,7 +116,7 @@ def test_a_failing_stage_is_retried_quarantined_reported_and_the_rest_goes_on(
     assert [(i["stage"], i["position"]) for i in listed.json()["items"]] == [
         (stage, kept[0]["pos"])
     ] * len(kept)
-    assert len(told) == 1 and ("规则" if stage == "rules" else "报警") in told[0]["text"], told
+    assert len(told) == 1 and ("规则" if stage == "rules" else "报警") in str(told[0]["text"]), told
     assert told[0]["alert_id"] is None
     # The other detector went through every stage, the failing stage included.
     assert rows(fresh_db, "SELECT 1 FROM evidence WHERE subject_id = 'SMK-OK'")

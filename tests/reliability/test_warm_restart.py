@@ -73,9 +73,11 @@ def smoulder(
     restart_s = 0.0
     for k in range(READINGS):
         publish_all(port, [(topics.reading("smoke", device), reading(start, k))])
-        wait_for(lambda k=k: rows(url, "SELECT 1 FROM reading WHERE device_id = %s AND seq = %s",
-                                  device, k), f"{device} reading {k} stored", device, 20,
-                 poll=0.01)  # fmt: skip
+
+        def stored(k: int = k) -> list[dict[str, object]]:
+            return rows(url, "SELECT 1 FROM reading WHERE device_id = %s AND seq = %s", device, k)
+
+        wait_for(stored, f"{device} reading {k} stored", device, 20, poll=0.01)
         if restart is not None and k == KILL_AFTER:
             before = time.monotonic()
             restart.kill()
