@@ -1,7 +1,7 @@
 """The MQTT subscription: a persistent session, QoS 1, acknowledged only after commit.
 
 A reader thread owns the socket: it reads large chunks, parses every packet in them
-(`ingest.wire`) and puts each message in a bounded buffer; the pipeline takes batches from it
+(`kernel.wire`) and puts each message in a bounded buffer; the pipeline takes batches from it
 and acknowledges them (`ack`) once they are committed. If the engine dies first, the broker
 still holds the messages and redelivers them to the same session.
 """
@@ -19,9 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 
-from ingest import wire
 from ingest.errors import BrokerConnectionError
-from kernel import topics
+from kernel import topics, wire
 from kernel.broker import BrokerAddress
 from kernel.clock import Clock
 

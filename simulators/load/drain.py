@@ -18,9 +18,8 @@ from multiprocessing.connection import Connection
 from types import TracebackType
 from typing import Any, Final
 
-from kernel import topics
+from kernel import topics, wire
 from simulators.errors import DrainError
-from simulators.load import packets
 
 READ_SIZE: Final = 1 << 20
 
@@ -54,14 +53,17 @@ def _open(host: str, port: int, client_id: str, filters: Sequence[str]) -> socke
     where = f"MQTT broker {host}:{port}"
     sock = socket.create_connection((host, port), timeout=10)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 21)
-    sock.sendall(packets.connect(client_id) + packets.subscribe(1, list(filters)))
+    sock.sendall(
+        wire.connect_packet(client_id, 0, mqtt5=False, clean=True)
+        + wire.subscribe_packet(1, list(filters), mqtt5=False)
+    )
     reply = b""
     while len(reply) < 4:
         chunk = sock.recv(4 - len(reply))
         if not chunk:
             raise DrainError(f"{where} closed the connection of subscriber {client_id}")
         reply += chunk
-    problem = packets.connack_error(reply)
+    problem = wire.connack_problem(reply, mqtt5=False)
     if problem:
         raise DrainError(f"{where} refused subscriber {client_id}: {problem}")
     suback = b""
@@ -71,54 +73,34 @@ def _open(host: str, port: int, client_id: str, filters: Sequence[str]) -> socke
         if not chunk:
             raise DrainError(f"{where} closed the connection before SUBACK")
         suback += chunk
-    if suback[0] != packets.SUBACK or 0x80 in suback[4:]:
+    if suback[0] != wire.SUBACK or 0x80 in suback[4:]:
         raise DrainError(f"{where} refused the subscription of {client_id} to {list(filters)}")
     sock.settimeout(None)
     return sock
 
 
 def _parse(
-    buffer: bytes, per_topic: Counter[bytes], kept: list[tuple[bytes, bytes]], keep: int
+    buffer: bytes, per_topic: Counter[str], kept: list[tuple[str, bytes]], keep: int
 ) -> tuple[int, int, bytes, bytes]:
     """Count the whole PUBLISH packets at the front of `buffer`.
 
     Returns (messages, duplicates, PUBACK bytes to send, leftover bytes).
     """
-    pos, end, count, dups = 0, len(buffer), 0, 0
-    acks: list[bytes] = []
-    while pos + 2 <= end:
-        first = buffer[pos]
-        length, shift, i = 0, 0, pos + 1
-        while True:
-            if i >= end:
-                return count, dups, _acks(acks), buffer[pos:]
-            byte = buffer[i]
-            length |= (byte & 0x7F) << shift
-            i += 1
-            if not byte & 0x80:
-                break
-            shift += 7
-        if i + length > end:
-            break
-        if first & 0xF0 == packets.PUBLISH:
-            tlen = (buffer[i] << 8) | buffer[i + 1]
-            topic = buffer[i + 2 : i + 2 + tlen]
-            body_at = i + 2 + tlen
-            if first & 0x06:
-                acks.append(buffer[body_at : body_at + 2])
-                body_at += 2
-            per_topic[topic] += 1
-            count += 1
-            if first & 0x08:
-                dups += 1
-            if len(kept) < keep:
-                kept.append((topic, buffer[body_at : i + length]))
-        pos = i + length
-    return count, dups, _acks(acks), buffer[pos:]
-
-
-def _acks(ids: list[bytes]) -> bytes:
-    return b"@\x02" + b"@\x02".join(ids) if ids else b""
+    parsed, used = wire.parse_packets(buffer, mqtt5=False)
+    count = dups = 0
+    acks: list[int] = []
+    for first, topic, payload, packet_id, qos in parsed:
+        if first & 0xF0 != wire.PUBLISH:
+            continue
+        if qos:
+            acks.append(packet_id)
+        per_topic[topic] += 1
+        count += 1
+        if first & 0x08:
+            dups += 1
+        if len(kept) < keep:
+            kept.append((topic, payload))
+    return count, dups, wire.pubacks(acks), buffer[used:]
 
 
 def _pump(
@@ -128,8 +110,8 @@ def _pump(
     keep: int,
 ) -> tuple[str | None, DrainResult]:
     """Receive, count and acknowledge until `stop`; a broken connection ends it with an error."""
-    per_topic: Counter[bytes] = Counter()
-    kept: list[tuple[bytes, bytes]] = []
+    per_topic: Counter[str] = Counter()
+    kept: list[tuple[str, bytes]] = []
     received = dups = 0
     pending = b""
     error = None
@@ -152,9 +134,9 @@ def _pump(
         error = str(exc)
     return error, DrainResult(
         received=received,
-        per_topic={t.decode(): n for t, n in per_topic.items()},
+        per_topic=dict(per_topic),
         duplicates=dups,
-        payloads=tuple((t.decode(), p) for t, p in kept),
+        payloads=tuple(kept),
     )
 
 

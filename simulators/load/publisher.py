@@ -17,8 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final, Protocol
 
-from kernel import topics
-from simulators.load import packets
+from kernel import topics, wire
 from simulators.load.devices import LoadDevice
 from simulators.load.payloads import BODIES, CYCLE_LENGTH, CYCLES, TEMPLATE, TYPES, rfc3339_bytes
 from simulators.load.schedule import Schedule
@@ -32,7 +31,7 @@ ACK_TIMEOUT_S: Final = 15.0
 """A broker that acknowledges nothing for this long while messages are in flight is broken."""
 RFC3339_EVERY: Final = 4
 """Every fourth device sends RFC 3339 timestamps, the others epoch milliseconds."""
-_PACKET_IDS: Final = tuple(i.to_bytes(2, "big") for i in range(packets.MAX_PACKET_ID + 1))
+_PACKET_IDS: Final = tuple(i.to_bytes(2, "big") for i in range(wire.MAX_PACKET_ID + 1))
 
 
 class Flag(Protocol):
@@ -94,14 +93,23 @@ def _connect(plan: WorkerPlan) -> socket.socket:
     sock = socket.create_connection((plan.host, plan.port), timeout=10)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
-    sock.sendall(packets.connect(plan.client_id, username=plan.username, password=plan.password))
+    sock.sendall(
+        wire.connect_packet(
+            plan.client_id,
+            0,
+            mqtt5=False,
+            clean=True,
+            username=plan.username,
+            password=plan.password,
+        )
+    )
     reply = b""
     while len(reply) < 4:
         chunk = sock.recv(4 - len(reply))
         if not chunk:
             raise ConnectionError("the broker closed the connection before CONNACK")
         reply += chunk
-    problem = packets.connack_error(reply)
+    problem = wire.connack_problem(reply, mqtt5=False)
     if problem is not None:
         sock.close()
         raise ConnectionError(f"the broker refused the connection: {problem}")
@@ -118,7 +126,7 @@ class _Publisher:
         n = len(plan.devices)
         self.seqs = [0] * n
         self.acked = [0] * n
-        self.slot_device = [0] * (packets.MAX_PACKET_ID + 1)
+        self.slot_device = [0] * (wire.MAX_PACKET_ID + 1)
         self.packet_id = 0
         self.inflight = 0
         self.sent = 0
@@ -128,7 +136,7 @@ class _Publisher:
         self.cycles = [CYCLES[d.kind] for d in plan.devices]
         self.bodies = [BODIES[d.kind] for d in plan.devices]
         self.prefixes = [
-            tuple(packets.publish_prefix(topics.device(d.kind, d.device_id, t)) for t in TYPES)
+            tuple(wire.publish_prefix(topics.device(d.kind, d.device_id, t)) for t in TYPES)
             for d in plan.devices
         ]
         global_index = [plan.first_device + i * plan.stride for i in range(n)]
@@ -142,7 +150,7 @@ class _Publisher:
         stamps = (b"%d" % epoch_ms, rfc3339_bytes(epoch_ms))
         seqs, cycles, bodies, prefixes = self.seqs, self.cycles, self.bodies, self.prefixes
         variant, style, slot_device = self.variant, self.style, self.slot_device
-        lengths, ids, template = packets.REMAINING_LENGTH, _PACKET_IDS, TEMPLATE
+        lengths, ids, template = wire.REMAINING_LENGTH, _PACKET_IDS, TEMPLATE
         n = len(seqs)
         d, pid = self.next_device, self.packet_id
         out = []
@@ -175,7 +183,7 @@ class _Publisher:
                 f"MQTT broker {self.plan.host}:{self.plan.port} closed the connection of "
                 f"{self.plan.client_id} with {self.inflight} messages unacknowledged"
             )
-        ids, self.pending = packets.split_pubacks(self.pending + data)
+        ids, self.pending = wire.split_pubacks(self.pending + data)
         if ids:
             acked, slot_device = self.acked, self.slot_device
             for pid in ids:
@@ -282,7 +290,7 @@ def work(
             result = publisher.result(start, error=f"{plan.client_id}: {exc}")
         else:
             with contextlib.suppress(OSError):
-                sock.sendall(packets.DISCONNECT_PACKET)
+                sock.sendall(wire.DISCONNECT_PACKET)
     conn.send(result)
 
 

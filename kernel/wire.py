@@ -1,11 +1,12 @@
-"""The few MQTT packets the ingest subscription needs, encoded and parsed in bulk.
+"""The one MQTT codec: the few packets the ingest subscription and the load generator need,
+encoded and parsed in bulk (MQTT 5 and 3.1.1, OASIS standards, sections 2 and 3).
 
 Why our own: the engine acknowledges after commit, so the client sits on the hot path of every
 message, and a general client's per-message work (callbacks, per-packet reads, state for
 features we never use) cost more CPU than decoding and storing together
-(bench/ingest_throughput.py).
-This speaks MQTT 5 (and 3.1.1 for the embedded Python broker) for one subscriber: CONNECT,
-SUBSCRIBE, PUBLISH in, PUBACK out, PINGREQ, DISCONNECT.
+(bench/ingest_throughput.py); the load generator writes pre-encoded PUBLISH packets and reads
+PUBACKs in bulk for the same reason. CONNECT, SUBSCRIBE, PUBLISH both ways, PUBACK both ways,
+PINGREQ, DISCONNECT.
 
 >>> connect_packet("fw", 60, mqtt5=True, session_expiry_s=3600, receive_maximum=100)[:2]
 b'\\x10\\x17'
@@ -13,11 +14,16 @@ b'\\x10\\x17'
 >>> parsed, used = parse_packets(buf, mqtt5=True)
 >>> parsed[0], used == len(buf)
 ((50, 'fw/v1/smoke/S1/reading', b'{"seq":1}', 7, 1), True)
+>>> publish_qos1(publish_prefix("t"), 1, b"x") == publish_packet("t", b"x", 1, mqtt5=False)
+True
+>>> split_pubacks(b"\\x40\\x02\\x00\\x01\\x40\\x02\\x00\\x02\\x40")
+([1, 2], b'@')
 """
 
 from __future__ import annotations
 
 import struct
+from collections.abc import Sequence
 from typing import Final
 
 CONNECT: Final = 0x10
@@ -30,6 +36,8 @@ PINGREQ: Final = b"\xc0\x00"
 PINGRESP: Final = 0xD0
 DISCONNECT_PACKET: Final = b"\xe0\x00"
 DISCONNECT: Final = 0xE0
+PUBLISH_QOS1: Final = PUBLISH | 0x02
+MAX_PACKET_ID: Final = 65535
 
 Packet = tuple[int, str, bytes, int, int]
 """(packet type and flags, topic or "", payload or body, packet id, qos)."""
@@ -45,6 +53,10 @@ def varint(value: int) -> bytes:
         out.append(byte | (0x80 if value else 0))
         if not value:
             return bytes(out)
+
+
+REMAINING_LENGTH: Final = tuple(varint(n) for n in range(16384))
+"""Pre-encoded lengths for every packet a 4 KiB payload can make: a lookup instead of a loop."""
 
 
 def _string(value: str | bytes) -> bytes:
@@ -66,10 +78,13 @@ def connect_packet(
     username: str | None = None,
     password: str | None = None,
     will: tuple[str, bytes] | None = None,
+    clean: bool = False,
 ) -> bytes:
-    """CONNECT for a persistent session: clean start (clean session) off; `will` is a
-    (topic, payload) the broker publishes, retained at QoS 1, if we vanish."""
+    """CONNECT; a persistent session unless `clean` (clean start / clean session); `will` is a
+    (topic, payload) the broker publishes, retained at QoS 1, if we vanish. Keep-alive 0: the
+    broker never expects a PINGREQ."""
     flags = (0x80 if username is not None else 0) | (0x40 if password is not None else 0)
+    flags |= 0x02 if clean else 0
     if will is not None:
         flags |= 0x04 | 0x08 | 0x20  # will, will QoS 1, will retain
     header = _string("MQTT") + bytes([5 if mqtt5 else 4, flags]) + struct.pack("!H", keepalive_s)
@@ -91,13 +106,12 @@ def connect_packet(
     return _packet(CONNECT, header + payload)
 
 
-def subscribe_packet(packet_id: int, topic_filter: str, *, mqtt5: bool) -> bytes:
+def subscribe_packet(packet_id: int, topic_filters: str | Sequence[str], *, mqtt5: bool) -> bytes:
     """QoS 1; with MQTT 5 also No Local, so our own publications do not come back."""
-    body = struct.pack("!H", packet_id)
-    if mqtt5:
-        body += b"\x00" + _string(topic_filter) + b"\x05"  # qos 1 | no local
-    else:
-        body += _string(topic_filter) + b"\x01"
+    filters = [topic_filters] if isinstance(topic_filters, str) else list(topic_filters)
+    body = struct.pack("!H", packet_id) + (b"\x00" if mqtt5 else b"")
+    options = b"\x05" if mqtt5 else b"\x01"  # qos 1 (| no local)
+    body += b"".join(_string(f) + options for f in filters)
     return _packet(SUBSCRIBE, body)
 
 
@@ -107,6 +121,44 @@ def publish_packet(
     """A QoS 1 PUBLISH (for tests and the engine's own few publications)."""
     body = _string(topic) + struct.pack("!H", packet_id) + (b"\x00" if mqtt5 else b"") + payload
     return _packet(PUBLISH | 0x02 | (0x01 if retain else 0), body)
+
+
+def publish_prefix(topic: str) -> bytes:
+    """The topic part of a PUBLISH variable header, computed once per device and topic."""
+    return _string(topic)
+
+
+def publish_qos1(prefix: bytes, packet_id: int, payload: bytes) -> bytes:
+    """One MQTT 3.1.1 QoS 1 PUBLISH from a pre-encoded topic prefix (the load generator's)."""
+    return b"%c%b%b%b%b" % (
+        PUBLISH_QOS1,
+        REMAINING_LENGTH[len(prefix) + 2 + len(payload)],
+        prefix,
+        packet_id.to_bytes(2, "big"),
+        payload,
+    )
+
+
+_PUBACK_PAIR: Final = struct.Struct(">2xH")
+
+
+def split_pubacks(buffer: bytes) -> tuple[list[int], bytes]:
+    """Packet ids of the PUBACKs (3.1.1: no reason code) at the front of `buffer`, and the
+    bytes left over. A buffer of nothing but PUBACKs takes one C-level pass; anything else (a
+    PINGRESP, a partial packet) goes through `parse_packets`."""
+    whole = len(buffer) - len(buffer) % 4
+    head = buffer[:whole]
+    count = whole // 4
+    if head[0::4].count(PUBACK) == count and head[1::4].count(2) == count:
+        return [pid for (pid,) in _PUBACK_PAIR.iter_unpack(head)], buffer[whole:]
+    packets, used = parse_packets(buffer, mqtt5=False)
+    ids = []
+    for first, _, body, _, _ in packets:
+        if first == PUBACK:
+            ids.append(int.from_bytes(body[:2], "big"))
+        elif first != PINGRESP:
+            raise ValueError(f"unexpected packet 0x{first:02x} from the broker")
+    return ids, buffer[used:]
 
 
 def pubacks(packet_ids: list[int]) -> bytes:
@@ -182,6 +234,13 @@ def connack_refusal(body: bytes, *, mqtt5: bool) -> str | None:
         0x84: "unsupported protocol version", 0x01: "unsupported protocol version",
     }  # fmt: skip
     return f"{names.get(code, 'refused')} (reason code {code:#04x}, MQTT {5 if mqtt5 else 3.1})"
+
+
+def connack_problem(reply: bytes, *, mqtt5: bool) -> str | None:
+    """None when `reply` (the first bytes the broker sent) is a CONNACK accepting us."""
+    if len(reply) < 4 or reply[0] != CONNACK:
+        return f"expected CONNACK, got {reply[:4].hex() or 'nothing'}"
+    return connack_refusal(reply[2:], mqtt5=mqtt5)
 
 
 def suback_granted(body: bytes, *, mqtt5: bool) -> bool:
