@@ -178,11 +178,10 @@ def live(server: str, batches: list[list[Message]], *, positions: bool) -> float
             result = writer.write(decoded(batch, view), [], flush_liveness=False)
             last = result.position or 0
             evaluator.consume(Batch(result.new, (), datetime.now(UTC), result.position))
-        alerting = evaluator._s.alerting  # the bench waits on its queue
         if positions:
             wait(lambda: evaluator.caught_up(last))
         else:
-            wait(lambda: evaluator.evaluated >= len(batches) and alerting.pending() == 0)
+            wait(lambda: evaluator.evaluated >= len(batches) and evaluator.idle())
         return sum(map(len, batches)) / (time.monotonic() - started)
 
 

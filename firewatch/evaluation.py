@@ -2,10 +2,11 @@
 """Evaluation: every stored batch through rules, risk, cases and alerting, exactly once in effect.
 
 Ingest hands each committed batch, with its position (ingest.positions), to the `Evaluator`'s
-queue and goes on storing. The evaluator's own thread runs each batch through the rules and
-risk stages (their state lives in memory), stores their evidence and scores with the `rules`
-watermark in one transaction, applies scans and hazard evidence with the `cases` watermark, and
-queues one group for alerting, which commits its decisions with the `alerting` watermark. A
+queue and goes on storing. The evaluator's own thread runs each batch through the stages'
+doors (firewatch.doors), in the order the composition root lists them: the rules and risk
+stages (their state lives in memory), their evidence and scores stored with the `rules`
+watermark in one transaction, scans and hazard evidence applied with the `cases` watermark, and
+one group queued for alerting, which commits its decisions with the `alerting` watermark. A
 crash anywhere therefore leaves each stage either before or after a batch, never half-way.
 
 On start-up, before any live batch: a warm-up replays the recent history every stage has
@@ -28,28 +29,18 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
 import psycopg
 from prometheus_client import Counter, Gauge
 
-from alerting.stage import AlertStage
-from cases import CaseIntake
-from cases.intake import ScanApplied
+from firewatch.doors import Door, Mark, Step
 from firewatch.supervision import STAGE_NAMES, Supervisor
 from ingest import positions
 from ingest.readback import TABLES, first_position_since, stored_batches
-from ingest.records import VenueScan
 from ingest.stream import Batch
 from kernel.clock import Clock
-from models.fusion import RiskScore
-from models.stage import RiskStage
-from models.store import ScoreWriter
-from rules.engine import RuleEngine
-from rules.evidence import Category, Evidence
-from rules.store import write_evidence
 
 log = logging.getLogger("firewatch.engine")
 
@@ -170,17 +161,6 @@ def _joined(held: list[Batch]) -> Iterator[Batch]:
         yield Batch(records, offline, last.committed_at, last.position)
 
 
-@dataclass(frozen=True, slots=True)
-class Wiring:
-    """The stages the evaluator drives."""
-
-    rules: RuleEngine
-    risk: RiskStage
-    alerting: AlertStage
-    cases: CaseIntake | None = None
-    more_sinks: Sequence[Callable[[Sequence[Evidence]], object]] = ()
-
-
 class Evaluator:
     """An `ingest.stream.Consumer` that only queues; its thread does the evaluation."""
 
@@ -189,7 +169,7 @@ class Evaluator:
         connect: Connect,
         clock: Clock,
         partition: str,
-        stages: Wiring,
+        doors: Sequence[Door],
         supervisor: Supervisor,
         *,
         lookback: Mapping[str, float],
@@ -199,7 +179,7 @@ class Evaluator:
         self._connect = connect
         self._clock = clock
         self._partition = partition
-        self._s = stages
+        self._doors = list(doors)
         self._sup = supervisor
         self._lookback = dict(lookback)
         self._lag_alert_s = lag_alert_s
@@ -353,64 +333,22 @@ class Evaluator:
                 self._oldest.popleft()
 
     def _run_stages(self, batch: Batch, *, warm: bool, since: float = 0.0) -> None:
-        s, sup, pos = self._s, self._sup, batch.position
-        evidence = sup.run_split("rules", batch, s.rules.evaluate)
-        unscored: list[RiskScore] = []
-        scores = sup.run(
-            "risk", batch, lambda: [*s.risk.take_evidence(evidence), *s.risk.score(batch.records)],
-            unscored,
-        )  # fmt: skip
-        if warm:
-            return
-        if pos is None:  # a batch without a position (tests, the demo): the old doors
-            self._outputs(batch, evidence, scores, None)
-            if s.cases is not None:
-                unmarked = s.cases
-                sup.run("cases", batch, lambda: _cases_unmarked(unmarked, batch, evidence), None)
-            s.alerting.take_evidence(evidence)
-            s.alerting.write(scores)
-            s.alerting.consume(batch)
-            return
-        if pos > self._marks["rules"]:
-            store = lambda: self._outputs(batch, evidence, scores, pos)  # noqa: E731
-            sup.run("rules", batch, store, None, hook=False)
-            for sink in s.more_sinks:
-                sink(evidence)
-        if s.cases is not None and pos > self._marks["cases"]:
-            hazards = [e for e in evidence if e.category is Category.HAZARD]
-            scans = any(isinstance(r, VenueScan) for r in batch.records)
-            if hazards or scans:
-                cases, applied = s.cases, list[ScanApplied]()
-                work = lambda: cases.take_batch(batch, hazards, pos, self._partition)  # noqa: E731
-                sup.run("cases", batch, work, applied)
-                self._marks["cases"] = pos
-            else:
-                self._pending["cases"] = pos
-        if pos > self._marks["alerting"]:
-            s.alerting.take_batch(pos, self._partition, batch, evidence, scores, since=since)
-
-    def _outputs(
-        self, batch: Batch, evidence: list[Evidence], scores: list[RiskScore], pos: int | None
-    ) -> None:
-        """Evidence and scores, stored with the `rules` watermark in one transaction; a batch
-        that gave neither only moves the watermark in memory (stored within a second)."""
-        if not evidence and not scores:
-            if pos is not None:
-                self._pending["rules"] = pos
-            return
-        conn = self._db()
-        with conn.transaction():
-            now = self._clock.now()
-            if evidence:
-                write_evidence(conn, evidence, now)
-            if scores:
-                ScoreWriter(conn).write(scores)
-            if pos is not None:
-                positions.advance(conn, "rules", self._partition, pos, now)
-        conn.commit()
-        if pos is not None:
-            self._marks["rules"] = pos
-            self._pending.pop("rules", None)
+        """The batch through every door in order: in the warm-up only those that keep state;
+        else each whose watermark has not passed it."""
+        step, pos = Step(batch, self._partition, since), batch.position
+        for door in self._doors:
+            if warm and not door.warms:
+                continue
+            if door.mark is not None and pos is not None and pos <= self._marks[door.mark]:
+                continue
+            mark = door.take(step, self._sup)
+            if pos is None or door.mark is None:
+                continue
+            if mark is Mark.STORED:
+                self._marks[door.mark] = pos
+                self._pending.pop(door.mark, None)
+            elif mark is Mark.PENDING:
+                self._pending[door.mark] = pos
 
     def _flush_marks(self, *, force: bool = False, quiet: bool = False) -> None:
         if not self._pending:
@@ -445,9 +383,12 @@ class Evaluator:
             except IndexError:
                 first = None
         mine = max(0.0, now - first) if first is not None else 0.0
-        alerting = self._s.alerting.oldest_pending()
-        theirs = max(0.0, now - alerting) if alerting is not None else 0.0
-        return {"rules": mine, "cases": mine, "alerting": max(mine, theirs)}
+        lags = {door.name: mine for door in self._doors}
+        for door in self._doors:
+            held = door.oldest_pending()  # a stage with a queue of its own (alerting)
+            if held is not None:
+                lags[door.name] = max(mine, now - held)
+        return lags
 
     def _watch_lag(self, oldest: float | None = None) -> None:
         lags = self.lag_s(oldest)
@@ -469,9 +410,13 @@ class Evaluator:
             f" {lags[worst]:.0f} 秒前存入的数据尚未评估（{local}），报警可能延迟。请通知运维检查。",
         )
 
+    def idle(self) -> bool:
+        """Nothing queued here nor in any stage's own queue (for benchmarks and tests)."""
+        return self._queue.empty() and all(d.queued() == 0 for d in self._doors)
+
     def caught_up(self, position: int) -> bool:
         """Whether every stage has evaluated up to `position` (for benchmarks and tests)."""
-        return self._last >= position and self._s.alerting.oldest_pending() is None
+        return self._last >= position and all(d.oldest_pending() is None for d in self._doors)
 
     def health(self) -> str:
         if self.thread is not None and not self.thread.is_alive():
@@ -483,11 +428,6 @@ class Evaluator:
         if worst > self._lag_alert_s:
             return f"lagging: the oldest unevaluated input is {worst:.0f} s old"
         return "ok"
-
-
-def _cases_unmarked(cases: CaseIntake, batch: Batch, evidence: Sequence[Evidence]) -> None:
-    cases.take_evidence(evidence)
-    cases.consume(batch)
 
 
 def _spans(lookback: Mapping[str, float]) -> str:

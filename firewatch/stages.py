@@ -1,9 +1,10 @@
 """The detection and follow-up stages behind ingest, wired for `firewatch run`.
 
-Ingest's one consumer is the `Evaluator` (firewatch.evaluation): from each stored batch, in
-position order, rules give evidence, risk gives scores, cases take scans and hazard evidence,
-alerting takes all three; each stage records its watermark beside its outputs, and a
-supervisor retries, quarantines and reports a stage that raises.
+Ingest's one consumer is the `Evaluator` (firewatch.evaluation), which runs each stored batch,
+in position order, through a list of stage doors (firewatch.doors): rules give evidence, risk
+gives scores, the findings are stored, cases take scans and hazard evidence, alerting takes all
+three; each stage records its watermark beside its outputs, and a supervisor retries,
+quarantines and reports a stage that raises.
 """
 
 from __future__ import annotations
@@ -33,7 +34,15 @@ from alerting.notices import control_room_notices
 from alerting.outbox import Outgoing, enqueue
 from cases import CaseIntake, CasesSettings, settings_from_config, sweep
 from firewatch.config import Config
-from firewatch.evaluation import Evaluator, Wiring, lookback_s
+from firewatch.doors import (
+    AlertingDoor,
+    CasesDoor,
+    Door,
+    FindingsDoor,
+    RiskDoor,
+    RulesDoor,
+)
+from firewatch.evaluation import Evaluator, lookback_s
 from firewatch.supervision import Supervisor, fault_from_env
 from ingest.stream import Consumer
 from kernel.broker import BrokerAddress
@@ -158,10 +167,17 @@ def start_stages(
     assert rules.watcher is not None
     watcher = rules.watcher
     lookback = lookback_s(rules.engine.library.longest_window_s(), config.engine.warm_lookback_s)
+    # The stages in flow order, each through the one door (firewatch.doors).
+    doors: list[Door] = [
+        RulesDoor(rules.engine),
+        RiskDoor(risk),
+        FindingsDoor(connect, clock, more_sinks),
+        CasesDoor(intake),
+        AlertingDoor(alerting.stage),
+    ]
     evaluator = Evaluator(
-        connect, clock, partition,
-        Wiring(rules.engine, risk, alerting.stage, intake, more_sinks),
-        supervisor, lookback=lookback, lag_alert_s=config.engine.lag_alert_s,
+        connect, clock, partition, doors, supervisor,
+        lookback=lookback, lag_alert_s=config.engine.lag_alert_s,
     )  # fmt: skip
     thread = evaluator.start(stop)
     stack.callback(thread.join, 60)  # before alerting and cases close (the stack unwinds)
