@@ -25,6 +25,7 @@ from ingest.store import BatchWriter
 from kernel.clock import SystemClock
 from kernel.contract import DeviceKind
 from tests.alerting.receiver import receiver, wait_for
+from tests.reliability.homes import seed_homes
 
 OFFICE = "+8602100000119"
 
@@ -32,25 +33,13 @@ OFFICE = "+8602100000119"
 def test_a_minute_old_backlog_alerts_the_control_room_and_shows_in_the_metric(
     fresh_db: str,
 ) -> None:
+    seed_homes(fresh_db, "MS-L", "+8613930000001", {"L-1": "LAG-1"})
     with psycopg.connect(fresh_db) as conn:
-        conn.execute(
-            "INSERT INTO station (station_id, name, kind, phones, lat, lon)"
-            " VALUES ('MS-L', '微型消防站', 'micro', ARRAY['+8613930000001'], 31.2, 121.4)"
-        )
-        conn.execute(
-            "INSERT INTO venue (venue_id, name, venue_type, category, community, grid, address,"
-            " lat, lon, station_id, contacts) VALUES ('L-1', '出租屋', 'rental_housing', 1,"
-            " 'Xinhua', 'G-1', '滞后路 1 号', 31.2, 121.4, 'MS-L', ARRAY['+8613700000000'])"
-        )
-        conn.execute(
-            "INSERT INTO device (device_id, kind, venue_id, location, heartbeat_s)"
-            " VALUES ('LAG-1', 'smoke', 'L-1', 'room', 3600)"
-        )
         minute_ago = datetime.now(UTC) - timedelta(seconds=60)
         writer = BatchWriter(conn, partition="p1of1", now=lambda: minute_ago)
         for seq in range(3):
             ts = minute_ago + timedelta(seconds=seq)
-            record = Reading(ts, ts, "LAG-1", DeviceKind.SMOKE, "L-1", "Xinhua", "G-1", "", seq,
+            record = Reading(ts, ts, "LAG-1", DeviceKind.SMOKE, "L-1", "Xinhua", "G-03", "MS-L", seq,
                              smoke_obs=0.1, temp_c=22.0, co_ppm=1.0, alarm=False)  # fmt: skip
             writer.write([record], [], flush_liveness=False)
     with receiver() as r, ExitStack() as stack:

@@ -17,13 +17,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-import psycopg
 import pytest
 
 from kernel import topics
 from tests.alerting.receiver import receiver
 from tests.ingest.publish import publish_all
 from tests.reliability.engine_process import EngineProcess
+from tests.reliability.homes import seed_homes
 from tests.reliability.test_kill_alerts import rows, wait_for
 from tests.support.mosquitto import PrivateMosquitto
 
@@ -34,23 +34,7 @@ ADMIN = "supervised-stages-admin-token-0123456789"
 
 
 def seed(url: str) -> None:
-    with psycopg.connect(url) as conn:
-        conn.execute(
-            "INSERT INTO station (station_id, name, kind, phones, lat, lon)"
-            " VALUES ('MS-S', '微型消防站', 'micro', ARRAY['+8613920000001'], 31.23, 121.47)"
-        )
-        for v in ("F", "OK"):
-            conn.execute(
-                "INSERT INTO venue (venue_id, name, venue_type, category, community, grid,"
-                " address, lat, lon, station_id, contacts) VALUES (%s, %s, 'rental_housing', 1,"
-                " 'Xinhua', 'G-03', '故障路 1 号', 31.23, 121.47, 'MS-S', ARRAY['+8613720000000'])",
-                (f"S-{v}", f"出租屋 {v}"),
-            )
-            conn.execute(
-                "INSERT INTO device (device_id, kind, venue_id, location, heartbeat_s)"
-                " VALUES (%s, 'smoke', %s, 'kitchen', 3600)",
-                (f"SMK-{v}", f"S-{v}"),
-            )
+    seed_homes(url, "MS-S", "+8613920000001", {"S-F": "SMK-F", "S-OK": "SMK-OK"})
 
 
 def alarm(seq: int) -> dict[str, object]:

@@ -16,12 +16,12 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from kernel import topics
 from tests.ingest.publish import publish_all
 from tests.reliability.engine_process import EngineProcess
+from tests.reliability.homes import seed_homes
 from tests.reliability.test_kill_alerts import rows, wait_for
 from tests.support.mosquitto import PrivateMosquitto
 
@@ -33,23 +33,7 @@ PACE_S = 0.5
 
 
 def seed(url: str) -> None:
-    with psycopg.connect(url) as conn:
-        conn.execute(
-            "INSERT INTO station (station_id, name, kind, phones, lat, lon)"
-            " VALUES ('MS-W', '微型消防站', 'micro', ARRAY['+8613910000001'], 31.23, 121.47)"
-        )
-        for v in ("A", "B"):
-            conn.execute(
-                "INSERT INTO venue (venue_id, name, venue_type, category, community, grid,"
-                " address, lat, lon, station_id, contacts) VALUES (%s, %s, 'rental_housing', 1,"
-                " 'Xinhua', 'G-03', '阴燃路 1 号', 31.23, 121.47, 'MS-W', ARRAY['+8613710000000'])",
-                (f"W-{v}", f"出租屋 {v}"),
-            )
-            conn.execute(
-                "INSERT INTO device (device_id, kind, venue_id, location, heartbeat_s)"
-                " VALUES (%s, 'smoke', %s, 'bedroom', 3600)",
-                (f"SMK-{v}", f"W-{v}"),
-            )
+    seed_homes(url, "MS-W", "+8613910000001", {"W-A": "SMK-A", "W-B": "SMK-B"})
 
 
 def reading(start: datetime, k: int) -> dict[str, object]:
