@@ -16,7 +16,8 @@ from dataclasses import astuple, fields
 from pathlib import Path
 from typing import Any, Final
 
-from simulators.subdistrict import Device, Station, Subdistrict, Venue
+from kernel.registry import Device, Station, Venue
+from simulators.subdistrict import Subdistrict
 
 JSON_NAME: Final = "registry.json"
 CSV_DIR: Final = "csv"

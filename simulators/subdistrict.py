@@ -19,6 +19,7 @@ from random import Random
 from typing import Final
 
 from kernel.contract import DeviceKind, StationKind, VenueType
+from kernel.registry import Device, Station, Venue
 from simulators import naming
 
 CENTRE: Final = (31.23, 121.47)  # lat, lon: a fictional subdistrict in central Shanghai
@@ -71,40 +72,6 @@ PLAN: Final[dict[VenueType, tuple[int, dict[DeviceKind, tuple[int, int]]]]] = {
     VenueType.EBIKE_SHED: (30, {_S: (1, 2), _C: (1, 3)}),
 }
 PREFIX: Final = {_S: "SMK", _C: "CHG", _E: "ELV", _O: "OCC"}
-
-
-@dataclass(frozen=True, slots=True)
-class Station:
-    station_id: str
-    name: str
-    kind: StationKind
-    phones: tuple[str, ...]
-    lat: float
-    lon: float
-
-
-@dataclass(frozen=True, slots=True)
-class Venue:
-    venue_id: str
-    name: str
-    venue_type: VenueType
-    category: int
-    community: str
-    grid: str
-    address: str
-    lat: float
-    lon: float
-    station_id: str
-    contacts: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Device:
-    device_id: str
-    kind: DeviceKind
-    venue_id: str
-    location: str
-    heartbeat_s: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any, Final, TypeVar
 from zoneinfo import ZoneInfo
 
+from kernel.registry import Device
 from simulators.devices import (
     ChargingStation,
     LiftCamera,
@@ -37,7 +38,7 @@ from simulators.devices.base import Device as SimDevice
 from simulators.records import GroundTruth, Message, Script
 from simulators.scenarios.context import Catalogue, Context
 from simulators.scenarios.library import LIBRARY
-from simulators.subdistrict import Device, Subdistrict
+from simulators.subdistrict import Subdistrict
 
 STAGGER_S: Final = 60.0  # daytime scenarios start a minute apart, so incidents overlap
 ALL: Final = "all"

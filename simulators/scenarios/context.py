@@ -15,6 +15,7 @@ from random import Random
 from zoneinfo import ZoneInfo
 
 from kernel.contract import DeviceKind, VenueType
+from kernel.registry import Device, Venue
 from simulators import curves
 from simulators.devices import (
     ChargingStation,
@@ -27,7 +28,7 @@ from simulators.devices import (
 )
 from simulators.devices.base import Profile
 from simulators.records import GroundTruth, Message, Outcome, Script
-from simulators.subdistrict import Device, Subdistrict, Venue
+from simulators.subdistrict import Subdistrict
 
 
 class Catalogue:

@@ -36,13 +36,14 @@ from kernel import topics
 from kernel.broker import BrokerAddress
 from kernel.clock import ScaledClock, SystemClock
 from kernel.contract import DeviceKind
+from kernel.registry import Venue
 from simulators.clock import AcceleratedClock
 from simulators.devices import ChargingStation, profile_for
 from simulators.player import Player
 from simulators.records import GroundTruth, Message
 from simulators.registry_files import document
 from simulators.scenarios import Run, compose
-from simulators.subdistrict import Subdistrict, Venue, generate
+from simulators.subdistrict import Subdistrict, generate
 from tests.alerting.receiver import Receiver, receiver
 from tests.support.mosquitto import PrivateMosquitto
 from tests.support.ports import free_port

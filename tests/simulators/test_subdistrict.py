@@ -9,8 +9,9 @@ from collections import Counter
 from pathlib import Path
 
 from kernel.contract import E164_PATTERN, ID_PATTERN, DeviceKind, StationKind, VenueType
+from kernel.registry import Station, Venue
 from simulators import registry_files
-from simulators.subdistrict import CATEGORY, CENTRE, Station, Venue, generate
+from simulators.subdistrict import CATEGORY, CENTRE, generate
 from tests.simulators.helpers import world
 
 HOUSING = {VenueType.RESIDENTIAL_COMPOUND, VenueType.RENTAL_HOUSING, VenueType.SELF_BUILT_HOUSE}
