@@ -80,7 +80,7 @@ def stored_batches(
         _Position(*row) for row in conn.execute(_POSITIONS, (partition, after, until, until))
     ]
     conn.commit()  # no transaction held open across the stages' work on each chunk
-    venues = {v: (c, g, s) for v, c, g, s in conn.execute(_VENUES)}
+    venues = load_venues(conn)
     conn.commit()
     for chunk in _chunks(positions):
         by_pos = _records(conn, [p.pos for p in chunk if p.records], venues, floors or {})
@@ -119,7 +119,7 @@ _DEVICE_TABLES: Final = (
 def _records(
     conn: psycopg.Connection,
     positions: list[int],
-    venues: dict[str, tuple[str, str, str]],
+    venues: Venues,
     floors: Mapping[str, int],
 ) -> dict[int, list[Decoded]]:
     out: dict[int, list[Decoded]] = {}
@@ -144,7 +144,7 @@ def _records(
             args("venue_scan"),
         )
         for row in cur:
-            _keep(out, row, lambda r: _scan(r, venues))
+            _keep(out, row, lambda r: scan_record(r, venues))
         cur.execute(
             "SELECT a.pos, a.received_at, a.device_id, a.online, d.kind, d.venue_id"
             " FROM device_availability a JOIN device d USING (device_id)"
@@ -152,7 +152,7 @@ def _records(
             args("device_availability"),
         )
         for row in cur:
-            _keep(out, row, lambda r: _availability(r, venues))
+            _keep(out, row, lambda r: availability_record(r, venues))
     return out
 
 
@@ -160,20 +160,32 @@ _KINDS: Final = {k.value: k for k in DeviceKind}
 _NOWHERE: Final = ("", "", "")
 
 
+Venues = dict[str, tuple[str, str, str]]
+"""venue id → (community, grid, station id): what ingest adds to each record."""
+
+
+def load_venues(conn: psycopg.Connection) -> Venues:
+    return {v: (c, g, s) for v, c, g, s in conn.execute(_VENUES)}
+
+
+def device_record(make: Any, row: Sequence[Any], venues: Venues) -> Decoded:
+    """A row of a device table (`READING_COLUMNS` etc.: the record's fields in order, `extra`
+    last) as the record; positional, as a backlog of millions of readings goes through here.
+    Raises KeyError, TypeError or ValueError for a row that no longer reads."""
+    ts, received, device, kind, venue, seq, *values, extra = row
+    place = venues.get(venue, _NOWHERE)
+    record: Decoded = make(ts, received, device, _KINDS[kind], venue, *place, seq, *values,
+                           _extra(extra))  # fmt: skip
+    return record
+
+
 def _device_rows(
-    rows: Iterable[tuple[Any, ...]],
-    make: Any,
-    venues: dict[str, tuple[str, str, str]],
-    out: dict[int, list[Decoded]],
+    rows: Iterable[tuple[Any, ...]], make: Any, venues: Venues, out: dict[int, list[Decoded]]
 ) -> None:
-    """Rows of a device table (its columns in the record's field order, `extra` last) into
-    records; positional and cached, as a backlog of millions of readings goes through here."""
-    for pos, ts, received, device, kind, venue, seq, *values in rows:
+    for pos, *row in rows:
         try:
-            extra = _extra(values.pop())
-            place = venues.get(venue, _NOWHERE)
-            record = make(ts, received, device, _KINDS[kind], venue, *place, seq, *values, extra)
-        except (KeyError, TypeError, ValueError, IndexError) as exc:
+            record = device_record(make, row, venues)
+        except (KeyError, TypeError, ValueError) as exc:
             log.error("a stored row at position %s cannot be read back (%s); left out", pos, exc)
             continue
         out.setdefault(pos, []).append(record)
@@ -187,8 +199,8 @@ def _keep(out: dict[int, list[Decoded]], row: dict[str, Any], make: Any) -> None
         log.error("a stored row at position %s cannot be read back (%s); left out", pos, exc)
 
 
-def _place(venues: dict[str, tuple[str, str, str]], venue_id: str) -> dict[str, Any]:
-    community, grid, station = venues.get(venue_id, ("", "", ""))
+def _place(venues: Venues, venue_id: str) -> dict[str, Any]:
+    community, grid, station = venues.get(venue_id, _NOWHERE)
     return {"community": community, "grid": grid, "station_id": station}
 
 
@@ -198,7 +210,8 @@ def _extra(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _scan(row: dict[str, Any], venues: dict[str, tuple[str, str, str]]) -> VenueScan:
+def scan_record(row: dict[str, Any], venues: Venues) -> VenueScan:
+    """A `venue_scan` row (`SCAN_COLUMNS`, by name) as the record."""
     items = row["items"]
     listed = json.loads(items) if isinstance(items, str) else items
     checklist = []
@@ -210,7 +223,9 @@ def _scan(row: dict[str, Any], venues: dict[str, tuple[str, str, str]]) -> Venue
     return VenueScan(**row, **_place(venues, row["venue_id"]))
 
 
-def _availability(row: dict[str, Any], venues: dict[str, tuple[str, str, str]]) -> Availability:
+def availability_record(row: dict[str, Any], venues: Venues) -> Availability:
+    """A `device_availability` row joined with its device (`received_at`, `device_id`,
+    `online`, `kind`, `venue_id`) as the record."""
     return Availability(
         row["received_at"], row["device_id"], DeviceKind(row["kind"]), row["venue_id"],
         **_place(venues, row["venue_id"]), online=row["online"],

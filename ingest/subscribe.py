@@ -215,7 +215,7 @@ class Subscriber:
             "subscribed to %s at %s (connection %d, session present: %s)",
             topics.SUBSCRIPTION, self.endpoint, self._session, session_present,
         )  # fmt: skip
-        return data[_first_packet_end(data) :]
+        return data[wire.packet_end(data) :]
 
     def _handshake(self, sock: socket.socket) -> tuple[bytes, bool]:
         """CONNECT, wait for the CONNACK, SUBSCRIBE; the bytes read so far and whether the
@@ -315,15 +315,3 @@ class Subscriber:
                 log.warning("the MQTT broker at %s disconnected us (%s)", self.endpoint, body.hex())
         if messages:
             self._buffer.put_all(messages, self._ping_if_due)
-
-
-def _first_packet_end(data: bytes) -> int:
-    """Where the first (complete) packet in `data` ends."""
-    length, shift, cursor = 0, 0, 1
-    while True:
-        byte = data[cursor]
-        cursor += 1
-        length |= (byte & 0x7F) << shift
-        if not byte & 0x80:
-            return cursor + length
-        shift += 7

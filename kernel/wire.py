@@ -177,6 +177,11 @@ def _skip_properties(data: bytes, at: int) -> int:
         shift += 7
 
 
+def packet_end(data: bytes, at: int = 0) -> int:
+    """Where the (complete) packet that starts at `at` ends: its remaining length is read."""
+    return _skip_properties(data, at + 1)
+
+
 def parse_packets(data: bytes, *, mqtt5: bool) -> tuple[list[Packet], int]:
     """Every complete packet at the start of `data`, and how many bytes they took."""
     packets: list[Packet] = []

@@ -9,56 +9,48 @@ round-trip, which is what the device sent.
 from __future__ import annotations
 
 import heapq
-import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any, Final
 
 import psycopg
+from psycopg.rows import dict_row, tuple_row
 
 from ingest.liveness import OfflineReason, WentOffline
+from ingest.readback import (
+    Venues,
+    availability_record,
+    device_record,
+    load_venues,
+    scan_record,
+)
 from ingest.records import (
     Availability,
     Decoded,
     DeviceEvent,
     DeviceStatus,
     Reading,
-    ScanItem,
     VenueScan,
 )
+from ingest.store import EVENT_COLUMNS, READING_COLUMNS, SCAN_COLUMNS, STATUS_COLUMNS
 from ingest.stream import Batch
-from kernel.contract import OFFLINE_AFTER_HEARTBEATS, DeviceKind
+from kernel.contract import OFFLINE_AFTER_HEARTBEATS
 
 _ORDER: Final = 'ORDER BY received_at, ts, device_id COLLATE "C", seq'
-_READINGS: Final = f"""
-SELECT ts, received_at, device_id, kind, venue_id, seq, smoke_obs, temp_c, co_ppm, humidity_pct,
-       alarm, port, state, current_a, voltage_v, power_w, energy_wh, h2_ppm, voc_ppm, occupied,
-       people, still_minutes
-FROM reading WHERE ts >= %s AND ts < %s {_ORDER}
-"""
-_EVENTS: Final = f"""
-SELECT ts, received_at, device_id, kind, venue_id, seq, event, port, car, floor, confidence,
-       blocked, command_id
-FROM device_event WHERE ts >= %s AND ts < %s {_ORDER}
-"""
-_STATUS: Final = f"""
-SELECT ts, received_at, device_id, kind, venue_id, seq, battery_pct, rssi_dbm, fw
-FROM device_status WHERE ts >= %s AND ts < %s {_ORDER}
-"""
-_SCANS: Final = """
-SELECT ts, received_at, venue_id, seq, scan_type, inspector, items, case_id
-FROM venue_scan WHERE ts >= %s AND ts < %s
+_RANGE: Final = f"WHERE ts >= %s AND ts < %s {_ORDER}"
+_READINGS: Final = f"SELECT {', '.join(READING_COLUMNS)} FROM reading {_RANGE}"
+_EVENTS: Final = f"SELECT {', '.join(EVENT_COLUMNS)} FROM device_event {_RANGE}"
+_STATUS: Final = f"SELECT {', '.join(STATUS_COLUMNS)} FROM device_status {_RANGE}"
+_SCANS: Final = f"""
+SELECT {", ".join(SCAN_COLUMNS)} FROM venue_scan WHERE ts >= %s AND ts < %s
 ORDER BY received_at, ts, venue_id COLLATE "C", seq
 """
 _AVAILABILITY: Final = """
-SELECT a.received_at, a.device_id, d.kind, d.venue_id, a.online
+SELECT a.received_at, a.device_id, a.online, d.kind, d.venue_id
 FROM device_availability a JOIN device d USING (device_id)
 WHERE a.received_at >= %s AND a.received_at < %s
 ORDER BY a.received_at, a.device_id COLLATE "C"
 """
-_VENUES: Final = "SELECT venue_id, community, grid, station_id FROM venue"
-
-Enrich = dict[str, tuple[str, str, str]]
 
 
 def _key(record: Decoded) -> tuple[datetime, datetime, str, int]:
@@ -68,66 +60,54 @@ def _key(record: Decoded) -> tuple[datetime, datetime, str, int]:
     return record.received_at, record.ts, subject, record.seq
 
 
-def _rows(conn: psycopg.Connection, query: str, start: datetime, end: datetime) -> Iterator[Any]:
-    with conn.cursor(name=f"replay_{abs(hash(query)) % 10**8}") as cur:
+def _rows(
+    conn: psycopg.Connection, query: str, start: datetime, end: datetime, *, named: bool = False
+) -> Iterator[Any]:
+    with conn.cursor(
+        name=f"replay_{abs(hash(query)) % 10**8}", row_factory=dict_row if named else tuple_row
+    ) as cur:
         cur.itersize = 5000
         cur.execute(query, (start, end))
         yield from cur
 
 
-def _enrich(venues: Enrich, venue_id: str) -> tuple[str, str, str]:
-    return venues.get(venue_id, ("", "", ""))
+def _devices(query: str, make: Any) -> Source:
+    def read(
+        conn: psycopg.Connection, venues: Venues, s: datetime, e: datetime
+    ) -> Iterator[Decoded]:
+        for row in _rows(conn, query, s, e):
+            yield device_record(make, row, venues)
+
+    return read
 
 
-def _readings(
-    conn: psycopg.Connection, venues: Enrich, s: datetime, e: datetime
-) -> Iterator[Decoded]:
-    for row in _rows(conn, _READINGS, s, e):
-        ts, received, device, kind, venue, seq, *m = row
-        yield Reading(ts, received, device, DeviceKind(kind), venue, *_enrich(venues, venue), seq,
-                      *m)  # fmt: skip
-
-
-def _events(
-    conn: psycopg.Connection, venues: Enrich, s: datetime, e: datetime
-) -> Iterator[Decoded]:
-    for ts, received, device, kind, venue, seq, event, *m in _rows(conn, _EVENTS, s, e):
-        yield DeviceEvent(ts, received, device, DeviceKind(kind), venue, *_enrich(venues, venue),
-                          seq, event, *m)  # fmt: skip
-
-
-def _status(
-    conn: psycopg.Connection, venues: Enrich, s: datetime, e: datetime
-) -> Iterator[Decoded]:
-    for ts, received, device, kind, venue, seq, *m in _rows(conn, _STATUS, s, e):
-        yield DeviceStatus(ts, received, device, DeviceKind(kind), venue,
-                           *_enrich(venues, venue), seq, *m)  # fmt: skip
-
-
-def _scans(conn: psycopg.Connection, venues: Enrich, s: datetime, e: datetime) -> Iterator[Decoded]:
-    for ts, received, venue, seq, scan_type, inspector, items, case_id in _rows(conn, _SCANS, s, e):
-        listed = items if isinstance(items, list) else json.loads(items)
-        checklist = tuple(ScanItem(i["item"], bool(i["ok"]), i.get("note")) for i in listed)
-        yield VenueScan(ts, received, venue, *_enrich(venues, venue), seq, scan_type, inspector,
-                        checklist, case_id)  # fmt: skip
+def _scans(conn: psycopg.Connection, venues: Venues, s: datetime, e: datetime) -> Iterator[Decoded]:
+    for row in _rows(conn, _SCANS, s, e, named=True):
+        yield scan_record(row, venues)
 
 
 def _availability(
-    conn: psycopg.Connection, venues: Enrich, s: datetime, e: datetime
+    conn: psycopg.Connection, venues: Venues, s: datetime, e: datetime
 ) -> Iterator[Decoded]:
-    for received, device, kind, venue, online in _rows(conn, _AVAILABILITY, s, e):
-        yield Availability(received, device, DeviceKind(kind), venue, *_enrich(venues, venue),
-                           online)  # fmt: skip
+    for row in _rows(conn, _AVAILABILITY, s, e, named=True):
+        yield availability_record(row, venues)
+
+
+Source = Callable[[psycopg.Connection, Venues, datetime, datetime], Iterator[Decoded]]
+_SOURCES: Final[tuple[Source, ...]] = (
+    _devices(_READINGS, Reading),
+    _devices(_EVENTS, DeviceEvent),
+    _devices(_STATUS, DeviceStatus),
+    _scans,
+    _availability,
+)
 
 
 def stored_records(conn: psycopg.Connection, start: datetime, end: datetime) -> Iterator[Decoded]:
     """Every stored record with device time (availability: receipt) in [start, end), in the
     engine's evaluation order. `conn` must not be in autocommit mode (server-side cursors)."""
-    venues: Enrich = {v: (c, g, st) for v, c, g, st in conn.execute(_VENUES)}
-    streams = [
-        source(conn, venues, start, end)
-        for source in (_readings, _events, _status, _scans, _availability)
-    ]
+    venues = load_venues(conn)
+    streams = [source(conn, venues, start, end) for source in _SOURCES]
     yield from heapq.merge(*streams, key=_key)
 
 
