@@ -38,6 +38,7 @@ from firewatch.doors import (
     AlertingDoor,
     CasesDoor,
     Door,
+    EvidenceSink,
     FindingsDoor,
     RiskDoor,
     RulesDoor,
@@ -49,15 +50,12 @@ from kernel.broker import BrokerAddress
 from kernel.clock import Clock
 from models.stage import RiskStage
 from models.store import load_models, venue_hazards
-from rules.evidence import Evidence
 from rules.loader import DEFAULT_DIR
 from rules.stage import RulesStage
 
 log = logging.getLogger("firewatch.engine")
 
 _CASES_SWEEP_S = 600.0
-
-EvidenceSink = Callable[[Sequence[Evidence]], object]
 
 
 @dataclass
