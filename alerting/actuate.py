@@ -1,14 +1,18 @@
-"""Actuation: on red charging evidence, command the port off (CONTRACT.md `set`) and watch for
-the device's `power_off` answer carrying the command's id; none within 10 s escalates.
+"""Actuation: on red evidence from a device that takes a command (CONTRACT.md `set`: a
+charging port's power off, a gas detector's shut-off valve closed; declared in `kernel.kinds`),
+command it and watch for its answer (`power_off`, `valve_closed`) carrying the command's id;
+none within 10 s escalates.
 
 One command per alert, device and port (its id is derived from them, so repeated evidence does
-not repeat it). A silence does not stop it: cutting a charging port is a safety action, not a
-notification. The command is recorded before it is published; one that could not be published
-is published again by the next tick.
+not repeat it). A silence does not stop it: cutting a charging port or shutting off the gas is a
+safety action, not a notification. The command is recorded before it is published; one that
+could not be published is published again by the next tick. The engine never opens a valve.
 
->>> c = Command.for_port("AL-1", "CHG-7", 3, "热失控")
+>>> c = Command.for_device("AL-1", "CHG-7", DeviceKind.CHARGING, 3, "热失控")
 >>> c.topic, c.payload()[:32]
 ('fw/v1/charging/CHG-7/set', b'{"port":3,"power":"off","reason"')
+>>> Command.for_device("AL-2", "GAS-1", DeviceKind.GAS, None, "LEL 40 %").payload()[:34]
+b'{"valve":"close","reason":"LEL 40 '
 """
 
 from __future__ import annotations
@@ -31,43 +35,54 @@ from alerting.records import CommandAnswer, Signal
 from kernel import topics
 from kernel.broker import BrokerAddress
 from kernel.contract import DeviceKind, Level
+from kernel.kinds import KINDS
 
 
 class CommandReason(StrEnum):
-    POWER_OFF = "red_charging_evidence"
+    SEND = "red_evidence"
     NOT_RED = "not_red"
-    NOT_CHARGING = "not_a_charging_device"
-    NO_PORT = "no_port_named"  # the evidence does not say which port (a `port` reading ref)
+    NO_COMMAND = "kind_takes_no_command"  # a smoke detector, a camera: nothing to switch off
+    NO_PORT = "no_port_named"  # a port command, and the evidence does not say which port
 
 
 def decide_command(signal: Signal, device_kind: str | None) -> CommandReason:
     if signal.level != Level.RED:
         return CommandReason.NOT_RED
-    if device_kind != DeviceKind.CHARGING:
-        return CommandReason.NOT_CHARGING
-    if signal.port is None:
+    declared = KINDS.get(DeviceKind(device_kind)) if device_kind in _KIND_NAMES else None
+    if declared is None or declared.command is None:
+        return CommandReason.NO_COMMAND
+    if declared.command.target is not None and signal.port is None:
         return CommandReason.NO_PORT
-    return CommandReason.POWER_OFF
+    return CommandReason.SEND
+
+
+_KIND_NAMES = frozenset(k.value for k in DeviceKind)
 
 
 @dataclass(frozen=True, slots=True)
 class Command:
     command_id: str
     device_id: str
-    port: int
+    kind: DeviceKind
+    port: int | None  # the target part, for a kind whose command names one
     reason: str
 
     @classmethod
-    def for_port(cls, alert_id: str, device_id: str, port: int, reason: str) -> Command:
-        digest = hashlib.sha256(f"{alert_id}/{device_id}/{port}".encode()).hexdigest()[:20]
-        return cls(f"CMD-{digest}", device_id, port, reason)
+    def for_device(cls, alert_id: str, device_id: str, kind: DeviceKind, port: int | None,
+                   reason: str) -> Command:  # fmt: skip
+        part = "" if port is None else f"/{port}"
+        digest = hashlib.sha256(f"{alert_id}/{device_id}{part}".encode()).hexdigest()[:20]
+        return cls(f"CMD-{digest}", device_id, kind, port, reason)
 
     @property
     def topic(self) -> str:
-        return topics.command(DeviceKind.CHARGING, self.device_id)
+        return topics.command(self.kind, self.device_id)
 
     def payload(self) -> bytes:
-        body = {"port": self.port, "power": "off", "reason": self.reason, "id": self.command_id}
+        command = KINDS[self.kind].command
+        if command is None:
+            raise ValueError(f"a {self.kind} device takes no command")
+        body = command.payload(self.command_id, self.reason, self.port)
         return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
 
@@ -127,9 +142,10 @@ def request(conn: psycopg.Connection, alert_id: str, c: Command, now: datetime,
             timeout_s: float) -> bool:  # fmt: skip
     """Record a command (in the caller's transaction); False when it was already requested."""
     cur = conn.execute(
-        "INSERT INTO actuation (command_id, alert_id, device_id, port, reason, requested_at,"
-        " deadline_at) VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
-        (c.command_id, alert_id, c.device_id, c.port, c.reason, now,
+        "INSERT INTO actuation (command_id, alert_id, device_id, kind, port, reason,"
+        " requested_at, deadline_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+        " ON CONFLICT DO NOTHING",
+        (c.command_id, alert_id, c.device_id, c.kind.value, c.port, c.reason, now,
          now + timedelta(seconds=timeout_s)),
     )  # fmt: skip
     return cur.rowcount == 1
@@ -137,10 +153,11 @@ def request(conn: psycopg.Connection, alert_id: str, c: Command, now: datetime,
 
 def unpublished(conn: psycopg.Connection) -> list[Command]:
     rows = conn.execute(
-        "SELECT command_id, device_id, port, reason FROM actuation WHERE published_at IS NULL"
-        " AND answered_at IS NULL AND escalated_at IS NULL ORDER BY requested_at"
+        "SELECT command_id, device_id, kind, port, reason FROM actuation"
+        " WHERE published_at IS NULL AND answered_at IS NULL AND escalated_at IS NULL"
+        " ORDER BY requested_at"
     ).fetchall()
-    return [Command(*row) for row in rows]
+    return [Command(c, d, DeviceKind(k), p, r) for c, d, k, p, r in rows if k in _KIND_NAMES]
 
 
 def mark_published(conn: psycopg.Connection, command_id: str, now: datetime) -> None:

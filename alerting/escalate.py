@@ -1,8 +1,9 @@
 """Escalate: a confirmed alert nobody acknowledges climbs, and is repeated, until someone does.
 
 Steps are counted from confirmation: 1 the station chief, 2 the subdistrict fire-safety office,
-3 (red only) the professional fire brigade. Reminders go to the station at an interval. A port
-that does not answer its power-off command in time moves the alert one step up at once.
+3 (red only) the professional fire brigade. Reminders go to the station at an interval. A device
+that does not answer its command in time (a port's power off, a gas valve's closing) moves the
+alert one step up at once.
 Acknowledgement (or resolution) stops all of it; trouble only gets (rare) reminders.
 """
 
@@ -20,7 +21,9 @@ from kernel.contract import Level
 
 class EscalateReason(StrEnum):
     NOT_ACKNOWLEDGED = "not_acknowledged_in_time"
-    ACTUATION_UNANSWERED = "actuation_unanswered"  # the port did not confirm power off
+    ACTUATION_UNANSWERED = (
+        "actuation_unanswered"  # the device did not confirm its command (port off, valve shut)
+    )
     REMINDER_DUE = "reminder_interval"
 
 

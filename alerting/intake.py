@@ -2,8 +2,8 @@
 
 Pure functions. Hazard evidence is the cases stage's (a case, not an alert); scores below orange,
 and venue or community scores (made of device scores alerting already sees), are not signals.
-From the stream: a detector's own `alarm` (a pre-alarm), its hush and clear, a port's
-`power_off` answer, device trouble events, and devices gone offline.
+From the stream: a detector's own `alarm` (a pre-alarm), its hush and clear, a command's
+answer (`power_off`, `valve_closed`), device trouble events, and devices gone offline.
 
 >>> from datetime import UTC, datetime
 >>> from rules.evidence import Category, Evidence, ReadingRef, Scope
@@ -31,19 +31,15 @@ from alerting.records import LEVEL_RANK, AlertKind, CommandAnswer, DeviceMark, M
 from ingest.liveness import WentOffline
 from ingest.records import Availability, DeviceEvent
 from ingest.stream import Batch
+from kernel import kinds
 from kernel.contract import DeviceKind, Level
 from rules.evidence import Category, Evidence, ReadingRef
 
-CRITERIA: Final = {
-    "smoke_obs": "smoke",
-    "temp_c": "heat",
-    "co_ppm": "co",
-    "h2_ppm": "gas",
-    "voc_ppm": "gas",
-    "current_a": "current",
-    "power_w": "current",
-}
-"""Reading fields to the criterion they sense; two criteria corroborate each other."""
+CRITERIA: Final = kinds.criteria()
+"""Reading fields to the criterion they sense (`kernel.kinds`); two corroborate each other."""
+
+_ANSWERS: Final = {kind: k.command.answer for kind, k in kinds.KINDS.items() if k.command}
+"""The event answering the kind's command (`power_off`, `valve_closed`)."""
 
 EVENT_CRITERIA: Final = {"alarm": "smoke", "overtemp": "heat", "overcurrent": "current"}
 
@@ -153,7 +149,7 @@ def _event(
                       f"detector {e.device_id} in alarm", ref)  # fmt: skip
     if name in MARKS:
         return DeviceMark(e.device_id, e.venue_id, MARKS[name], e.ts)
-    if name == "power_off" and e.command_id is not None:
+    if name == _ANSWERS.get(e.kind) and e.command_id is not None:
         return CommandAnswer(e.device_id, e.command_id, e.ts, e.seq)
     if name in TROUBLE_EVENTS and troubles:
         port = "" if e.port is None else f" (port {e.port})"

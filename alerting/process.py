@@ -35,7 +35,7 @@ from alerting.route import ESCALATION_TARGETS, Purpose, purpose_due, route
 from alerting.settings import AlertSettings
 from alerting.texts import Wording
 from alerting.verify import FALSE_ALARMS, FalseAlarm, Reason, flagged, verify
-from kernel.contract import Level
+from kernel.contract import DeviceKind, Level
 
 ENGINE = "engine"
 _NOTIFIED = {
@@ -217,11 +217,12 @@ def _commands(conn: psycopg.Connection, a: AlertView, sig: Signal, now: datetime
     for device_id in sig.device_ids:
         entry = env.directory.device(device_id)
         decision = actuate.decide_command(sig, entry.kind if entry else None)
-        if decision != CommandReason.POWER_OFF or sig.port is None:
+        if decision != CommandReason.SEND or entry is None:
             if decision == CommandReason.NO_PORT:
                 metrics.COMMANDS.labels(decision).inc()
             continue
-        command = Command.for_port(a.alert_id, device_id, sig.port, f"{sig.name}: {sig.summary}")
+        command = Command.for_device(a.alert_id, device_id, DeviceKind(entry.kind), sig.port,
+                                     f"{sig.name}: {sig.summary}")  # fmt: skip
         timeout = env.settings.escalation.actuation_timeout_s
         if actuate.request(conn, a.alert_id, command, now, timeout):
             out.append(command)

@@ -95,7 +95,7 @@ class DeviceMark:
 
 @dataclass(frozen=True, slots=True)
 class CommandAnswer:
-    """A device's `power_off` answer to a command, echoing the command's id."""
+    """A device's answer to a command (`power_off`, `valve_closed`), echoing the command's id."""
 
     device_id: str
     command_id: str

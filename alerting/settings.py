@@ -56,7 +56,7 @@ class EscalationSettings:
     brigade_after_s: float = 300.0  # then, for red, the professional fire brigade
     renotify_s: float = 60.0  # the station is told again at this interval until it answers
     trouble_renotify_s: float = 86400.0  # maintenance reminders
-    actuation_timeout_s: float = 10.0  # a port's power_off answer must come within this
+    actuation_timeout_s: float = 10.0  # a command's answer (power_off, valve_closed) within this
 
     def check(self) -> None:
         steps = (self.chief_after_s, self.office_after_s, self.brigade_after_s)

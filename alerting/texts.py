@@ -19,6 +19,14 @@
 '【警情升级·红色】老王小吃'
 >>> text.split("。")[0]
 '5月2日 02:09，老王小吃（长乐路 1 号）火警由橙色升级为红色：温度骤升、电池热失控气体'
+>>> title, text = render(Wording(Purpose.CONFIRMED, 0, Level.RED, "red_evidence",
+...     frozenset({"lel"}), ("后厨",), datetime(2026, 5, 1, 4, 30, tzinfo=UTC)), v, zone)
+>>> title
+'【燃气泄漏·红色】老王小吃'
+>>> text.split("。")[0].split("确认")[1]
+'燃气泄漏：可燃气体浓度超限，浓度持续超过报警值'
+>>> "严禁明火" in text
+True
 """
 
 from __future__ import annotations
@@ -37,7 +45,15 @@ SENSED: Final = {
     "smoke": "烟雾", "heat": "温度骤升", "co": "一氧化碳", "gas": "电池热失控气体",
     "current": "电流异常", "offline": "设备离线", "fault": "设备故障", "tamper": "探测器被拆",
     "low_battery": "电池电量低", "overcurrent": "过流跳闸", "overtemp": "过温断电",
-    "short_circuit": "短路", "risk": "综合风险高",
+    "short_circuit": "短路", "risk": "综合风险高", "lel": "可燃气体浓度超限",
+}  # fmt: skip
+GAS: Final = "lel"
+"""A kitchen gas detector's criterion: the alert is a gas leak (燃气泄漏), not a fire."""
+GAS_WHAT_TO_DO: Final = {
+    Purpose.CONFIRMED: "请立即出动：已下令关闭燃气紧急切断阀；到场关闭气源、开窗通风，"
+                       "严禁明火、严禁开关电器和使用手机，疏散人员，如已起火立即拨打119，"
+                       "并通过链接确认接警",
+    Purpose.PENDING: "请立即到现场查看：关闭气源、开窗通风，严禁明火和开关电器",
 }  # fmt: skip
 WHY: Final = {
     "red_evidence": "烟温复合报警", "second_device": "两只探测器相继报警",
@@ -89,10 +105,13 @@ def _what(w: Wording) -> str:
         return "警情解除"
     if w.purpose == Purpose.FOLLOW_UP:
         return f"再次误报：{sensed}"
+    alarm = "燃气泄漏" if GAS in w.sensed else "火警"
     if w.purpose == Purpose.UPGRADED:
         was = f"由{LEVELS[w.was]}" if w.was is not None else ""
-        return f"火警{was}升级为{LEVELS[w.level]}：{sensed}"
-    return f"确认火警：{sensed}" + (f"，{why}" if why else "")
+        return f"{alarm}{was}升级为{LEVELS[w.level]}：{sensed}"
+    if GAS in w.sensed:  # red evidence of a leak: "烟温复合报警" would say the wrong thing
+        why = "浓度持续超过报警值" if w.why == "red_evidence" else why
+    return f"确认{alarm}：{sensed}" + (f"，{why}" if why else "")
 
 
 def render(w: Wording, venue: VenueEntry, zone: ZoneInfo) -> tuple[str, str]:
@@ -102,10 +121,11 @@ def render(w: Wording, venue: VenueEntry, zone: ZoneInfo) -> tuple[str, str]:
         Purpose.STAND_DOWN: "警情解除", Purpose.ESCALATION: "火警升级",
         Purpose.REMINDER: "火警提醒", Purpose.FOLLOW_UP: "误报跟进",
         Purpose.UPGRADED: "警情升级",
-    }.get(w.purpose, "火警")  # fmt: skip
+    }.get(w.purpose, "燃气泄漏" if GAS in w.sensed else "火警")  # fmt: skip
     title = f"【{kind}·{LEVELS[w.level]}】{venue.name}"
     where = venue.address + ("，" + "、".join(dict.fromkeys(w.locations)) if w.locations else "")
     text = f"{_when(w.at, zone)}，{venue.name}（{where}）{_what(w)}。"
     if w.purpose == Purpose.ESCALATION and w.step in STEPS:
         text += f"已升级至{STEPS[w.step]}。"
-    return title, text + WHAT_TO_DO[w.purpose] + "。"
+    todo = GAS_WHAT_TO_DO.get(w.purpose) if GAS in w.sensed else None
+    return title, text + (todo or WHAT_TO_DO[w.purpose]) + "。"

@@ -56,6 +56,8 @@ class Panel:
     color_field: str | None = None
     """Geomap: the field that colours the markers."""
     stacked: bool = False
+    threshold_lines: bool = False
+    """Time series: draw the thresholds as dashed lines across the graph (alarm bands)."""
 
 
 class VariableKind(StrEnum):

@@ -111,6 +111,9 @@ def _timeseries(panel: Panel) -> timeseries.Panel:
         .display_mode(common_models.LegendDisplayMode.LIST)
         .placement(common_models.LegendPlacement.BOTTOM)
     )
+    if panel.threshold_lines:
+        dashed = common_models.GraphTresholdsStyleMode.DASHED  # sic: the SDK's spelling
+        builder = builder.thresholds_style(common.GraphThresholdsStyleConfig().mode(dashed))
     if panel.stacked:
         stacking = common.StackingConfig().mode(common_models.StackingMode.NORMAL)
         return builder.stacking(stacking).fill_opacity(40)

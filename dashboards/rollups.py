@@ -21,6 +21,8 @@ import psycopg
 from psycopg import pq
 
 from dashboards.errors import RollupError
+from kernel import kinds
+from kernel.kinds import Rollup
 
 _LOCK: Final = 0x66_77_72_6F_6C  # "fwrol": one refresh at a time across engine processes
 
@@ -72,27 +74,22 @@ def high_mark(
 
 
 # (column, aggregate over the new readings, how it merges into a stored row)
+Column = tuple[str, str, str]
+
+
+def _columns(c: str, how: Rollup) -> tuple[Column, ...]:
+    """How a reading field's rollup (declared in `kernel.kinds`) becomes columns."""
+    mean = ((f"{c}_sum", f"sum({c}::float8)", "sum"), (f"{c}_n", f"count({c})", "add"))
+    top = ((f"{c}_max", f"max({c})", "max"),)
+    if how is Rollup.COUNT_TRUE:
+        return ((f"{c}_n", f"count(*) FILTER (WHERE {c})", "add"),)
+    return {Rollup.MAX: top, Rollup.MEAN: mean, Rollup.MEAN_MAX: (*mean, *top)}[how]
+
+
 _HOUR: Final = (
     ("kind", "max(kind)", "new"),
     ("n", "count(*)", "add"),
-    ("alarm_n", "count(*) FILTER (WHERE alarm)", "add"),
-    ("smoke_obs_max", "max(smoke_obs)", "max"),
-    ("temp_c_sum", "sum(temp_c::float8)", "sum"),
-    ("temp_c_n", "count(temp_c)", "add"),
-    ("temp_c_max", "max(temp_c)", "max"),
-    ("co_ppm_max", "max(co_ppm)", "max"),
-    ("humidity_pct_sum", "sum(humidity_pct::float8)", "sum"),
-    ("humidity_pct_n", "count(humidity_pct)", "add"),
-    ("current_a_max", "max(current_a)", "max"),
-    ("power_w_sum", "sum(power_w::float8)", "sum"),
-    ("power_w_n", "count(power_w)", "add"),
-    ("power_w_max", "max(power_w)", "max"),
-    ("energy_wh_max", "max(energy_wh)", "max"),
-    ("h2_ppm_max", "max(h2_ppm)", "max"),
-    ("voc_ppm_max", "max(voc_ppm)", "max"),
-    ("occupied_n", "count(*) FILTER (WHERE occupied)", "add"),
-    ("people_max", "max(people)", "max"),
-    ("still_minutes_max", "max(still_minutes)", "max"),
+    *(col for c, how in kinds.rollups().items() for col in _columns(c, how)),
     ("lag_ms_sum", "sum(lag_ms)", "add"),
     ("lag_ms_max", "max(lag_ms)", "max"),
     ("last_ts", "max(ts)", "max"),

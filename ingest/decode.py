@@ -30,7 +30,8 @@ from ingest.scans import KEYS as SCAN_KEYS
 from ingest.scans import take_scan
 from ingest.timestamps import DecodeLimits
 from kernel import topics
-from kernel.contract import EVENTS, DeviceKind, MessageType
+from kernel.contract import DeviceKind, MessageType
+from kernel.kinds import EVENTS
 
 __all__ = ["DecodeLimits", "decode"]  # DecodeLimits lives with the ts checks, in timestamps
 

@@ -1,8 +1,8 @@
 """Field checks of the field contract (CONTRACT.md section 1): types, units, physical bounds.
 
 A check returns the field's value (numbers as float, integers as int) or a `Problem` naming the
-field and the bad value; it never raises. `BOUNDS` is the one table of what is physically
-possible; `ingest.specs` says which fields each kind and message type carries.
+field and the bad value; it never raises. `BOUNDS` is what is physically possible (declared
+in `kernel.kinds`); `ingest.specs` says which fields each kind and message type carries.
 
 >>> number("smoke_obs")("smoke_obs", 500.0).detail
 'smoke_obs: 500.0 is outside 0..100 %/m'
@@ -19,6 +19,7 @@ from typing import Any, Final
 import orjson
 
 from ingest.reasons import RejectReason
+from kernel.kinds import FIELDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,55 +45,12 @@ def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
-# What a field can physically hold. A value outside is a fault of the sensor or the firmware, and
-# the whole message is rejected (CONTRACT.md: "a listed field with ... an impossible value is a
-# rejection") — so a bound errs on the wide side: a reading rejected in a real fire is a reading
-# the rules never see, while a wide bound only lets a faulty value through to them.
 BOUNDS: Final[dict[str, Bound]] = {
-    # Light lost over one metre: 100 % is all of it. The NIST flaming tests' smoke meters
-    # (shared/data) peak at 2.5-4.4; read as optical density per metre, the usual unit of that
-    # database, that is 99.7-99.996 %/m: real fires reach the physical bound, so it is the bound.
-    "smoke_obs": Bound(0, 100, "%/m"),
-    # -60: colder than any inhabited place in China (record -53 °C at Mohe). 1200: above the
-    # hottest real fire surface we know of — runaway 18650 cells reach 915-1,080 °C (UL FSRI,
-    # shared/data), post-flashover room gas ~1,000-1,100 °C, NIST ceiling thermocouples 570-770 °C.
-    # Smoke detectors share it: their thermistors die at 150-300 °C, but a dying detector's
-    # last readings still carry `alarm: true` and must reach the rules. 5,000 °C is rejected.
-    "temp_c": Bound(-60, 1200, "°C"),
-    # Gas concentrations: 1,000,000 ppm is the whole gas. Li-ion vent gas is itself tens of
-    # per cent CO and H2, so near a venting pack no lower bound is physically safe.
-    "co_ppm": Bound(0, 1_000_000, "ppm"),
-    "h2_ppm": Bound(0, 1_000_000, "ppm"),
-    "voc_ppm": Bound(0, 1_000_000, "ppm"),
-    # Relative humidity is a percentage of saturation.
-    "humidity_pct": Bound(0, 100, "%"),
-    # A charging port is a 10-16 A socket (GB 2099) behind a 16-63 A breaker; a sustained 100 A
-    # through it is a metering fault. A short circuit arrives as the `short_circuit` event.
-    "current_a": Bound(0, 100, "A"),
-    # 48-72 V packs, 220 V mains (311 V peak); 1,000 V is the low-voltage limit (IEC 60038):
-    # no charging circuit in a building is above it.
-    "voltage_v": Bound(0, 1000, "V"),
-    # The current and voltage bounds multiplied: 100 kW.
-    "power_w": Bound(0, 100_000, "W"),
-    # One charge at the power bound for ten hours; an e-bike pack holds 0.5-2 kWh.
-    "energy_wh": Bound(0, 1_000_000, "Wh"),
-    # Port numbers are small; 65,535 keeps them in the integer column and a firmware's uint16.
-    "port": Bound(0, 65_535, ""),
-    # People in one room seen by one presence sensor; mmWave sensors track a few dozen at most.
-    "people": Bound(0, 1000, ""),
-    # Minutes without movement: a year is beyond any counter a sensor keeps without a reset.
-    "still_minutes": Bound(0, 525_600, "min"),
-    # A charge level in per cent.
-    "battery_pct": Bound(0, 100, "%"),
-    # Received power: NB-IoT works down to about -140 dBm; nothing received is above 0 dBm (1 mW).
-    "rssi_dbm": Bound(-150, 0, "dBm"),
-    # A probability.
-    "confidence": Bound(0, 1, ""),
-    # Floors: Shanghai Tower has 128 above ground; no basement goes below -10.
-    "floor": Bound(-10, 200, ""),
-    # The message counter: non-negative, and it must fit the bigint column.
-    "seq": Bound(0, 2**63 - 1, ""),
+    name: Bound(f.lo, f.hi, f.unit)
+    for name, f in FIELDS.items()
+    if f.lo is not None and f.hi is not None
 }
+"""What each bounded field can physically hold (declared, with the why, in `kernel.kinds`)."""
 
 Check = Callable[[str, Any], Any]
 """(field name, raw JSON value) -> the value, or a `Problem`."""

@@ -75,7 +75,8 @@ class RejectReason(StrEnum):
     UNKNOWN_EVENT = "unknown_event"
     """An `event` name the contract does not list for the kind."""
     UNKNOWN_STATE = "unknown_state"
-    """A charging `state` other than `idle`, `charging`, `full`, `fault`."""
+    """A state the contract does not name: a charging `state` other than `idle`, `charging`,
+    `full`, `fault`; a gas `valve` other than `open`, `closed`."""
     UNKNOWN_SCAN_TYPE = "unknown_scan_type"
     """A `scan_type` other than `inspection`, `self_check`, `rectification`."""
 

@@ -78,7 +78,10 @@ class StaticRegistry:
 
 @dataclass(frozen=True, slots=True)
 class Reading:
-    """One `reading` message (table `reading`); the metric columns of other kinds stay None."""
+    """One `reading` message (table `reading`); the metric columns of other kinds stay None.
+
+    Its metric attributes are every kind's reading fields (`kernel.kinds.reading_columns`),
+    in that order: the table is written and read back by them."""
 
     ts: datetime
     received_at: datetime
@@ -108,13 +111,17 @@ class Reading:
     occupied: bool | None = None
     people: int | None = None
     still_minutes: int | None = None  # presence without movement
+    # gas
+    lel_pct: float | None = None  # % of the lower explosive limit
+    valve: str | None = None  # open, closed: the shut-off valve, where one is fitted
     extra: dict[str, Any] = field(default_factory=dict)
     """Fields the contract does not list (newer firmware), stored as jsonb."""
 
 
 @dataclass(frozen=True, slots=True)
 class DeviceEvent:
-    """One `event` message (table `device_event`)."""
+    """One `event` message (table `device_event`); its attributes after `event` are every
+    kind's event fields (`kernel.kinds.event_columns`), in that order."""
 
     ts: datetime
     received_at: datetime
@@ -127,11 +134,12 @@ class DeviceEvent:
     seq: int
     event: str
     port: int | None = None  # charging
+    confidence: float | None = None  # 0..1: ebike_detected, ebike_load_detected
+    command_id: str | None = None  # the `id` of the command a `power_off`/`valve_closed` answers
     car: str | None = None  # elevator
     floor: int | None = None  # elevator
-    confidence: float | None = None  # 0..1: ebike_detected, ebike_load_detected
     blocked: bool | None = None  # elevator: door held and a voice warning played
-    command_id: str | None = None  # the `id` of the command a `power_off` answers
+    lel_pct: float | None = None  # gas: the concentration that raised the alarm
     extra: dict[str, Any] = field(default_factory=dict)
 
 

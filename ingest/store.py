@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from operator import attrgetter
 from typing import Any, Final
 
 import psycopg
@@ -26,26 +27,27 @@ from ingest.records import (
     Rejected,
     VenueScan,
 )
+from kernel import kinds
 
 Row = tuple[Any, ...]
 Key = tuple[str, datetime, int]
 
-READING_COLUMNS: Final = (
-    "ts", "received_at", "device_id", "kind", "venue_id", "seq", "smoke_obs", "temp_c",
-    "co_ppm", "humidity_pct", "alarm", "port", "state", "current_a", "voltage_v", "power_w",
-    "energy_wh", "h2_ppm", "voc_ppm", "occupied", "people", "still_minutes", "extra",
-)  # fmt: skip
-EVENT_COLUMNS: Final = (
-    "ts", "received_at", "device_id", "kind", "venue_id", "seq", "event", "port", "car",
-    "floor", "confidence", "blocked", "command_id", "extra",
-)  # fmt: skip
-STATUS_COLUMNS: Final = (
-    "ts", "received_at", "device_id", "kind", "venue_id", "seq", "battery_pct", "rssi_dbm",
-    "fw", "extra",
-)  # fmt: skip
+_HEAD: Final = ("ts", "received_at", "device_id", "kind", "venue_id", "seq")
+READING_METRICS: Final = kinds.reading_columns()
+EVENT_FIELDS: Final = kinds.event_columns()
+STATUS_FIELDS: Final = kinds.status_columns()
+READING_COLUMNS: Final = (*_HEAD, *READING_METRICS, "extra")
+EVENT_COLUMNS: Final = (*_HEAD, "event", *EVENT_FIELDS, "extra")
+STATUS_COLUMNS: Final = (*_HEAD, *STATUS_FIELDS, "extra")
+"""Each table's copied columns: the head, then the declared fields of every kind
+(`kernel.kinds`), in the records' attribute order, then `extra`."""
 SCAN_COLUMNS: Final = (
     "ts", "received_at", "venue_id", "seq", "scan_type", "inspector", "items", "case_id", "extra",
 )  # fmt: skip
+
+_metrics = attrgetter(*READING_METRICS)
+_event_fields = attrgetter(*EVENT_FIELDS)
+_status_fields = attrgetter(*STATUS_FIELDS)
 
 
 def _json(value: dict[str, Any]) -> str | None:
@@ -53,25 +55,18 @@ def _json(value: dict[str, Any]) -> str | None:
 
 
 def _reading_row(r: Reading) -> Row:
-    return (
-        r.ts, r.received_at, r.device_id, r.kind.value, r.venue_id, r.seq, r.smoke_obs, r.temp_c,
-        r.co_ppm, r.humidity_pct, r.alarm, r.port, r.state, r.current_a, r.voltage_v, r.power_w,
-        r.energy_wh, r.h2_ppm, r.voc_ppm, r.occupied, r.people, r.still_minutes, _json(r.extra),
-    )  # fmt: skip
+    return (r.ts, r.received_at, r.device_id, r.kind.value, r.venue_id, r.seq, *_metrics(r),
+            _json(r.extra))  # fmt: skip
 
 
 def _event_row(e: DeviceEvent) -> Row:
-    return (
-        e.ts, e.received_at, e.device_id, e.kind.value, e.venue_id, e.seq, e.event, e.port, e.car,
-        e.floor, e.confidence, e.blocked, e.command_id, _json(e.extra),
-    )  # fmt: skip
+    return (e.ts, e.received_at, e.device_id, e.kind.value, e.venue_id, e.seq, e.event,
+            *_event_fields(e), _json(e.extra))  # fmt: skip
 
 
 def _status_row(s: DeviceStatus) -> Row:
-    return (
-        s.ts, s.received_at, s.device_id, s.kind.value, s.venue_id, s.seq, s.battery_pct,
-        s.rssi_dbm, s.fw, _json(s.extra),
-    )  # fmt: skip
+    return (s.ts, s.received_at, s.device_id, s.kind.value, s.venue_id, s.seq,
+            *_status_fields(s), _json(s.extra))  # fmt: skip
 
 
 def _scan_row(s: VenueScan) -> Row:

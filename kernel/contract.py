@@ -24,6 +24,7 @@ class DeviceKind(StrEnum):
     CHARGING = "charging"
     ELEVATOR = "elevator"
     OCCUPANCY = "occupancy"
+    GAS = "gas"  # v1.1: combustible-gas detectors in kitchens, some with a shut-off valve
 
 
 class MessageType(StrEnum):
@@ -65,26 +66,6 @@ class VenueType(StrEnum):
 INSPECTION_CATEGORIES: Final = (1, 2, 3)
 """Inspection tiers: 1 monthly (housing), 2 quarterly (street shops), 3 half-yearly
 (factories, sites, big buildings)."""
-
-EVENTS: Final[dict[DeviceKind, frozenset[str]]] = {
-    DeviceKind.SMOKE: frozenset(
-        {"alarm", "alarm_cleared", "silenced", "test", "fault", "tamper", "low_battery"}
-    ),
-    DeviceKind.CHARGING: frozenset(
-        {
-            "charge_started",
-            "charge_completed",
-            "overcurrent",
-            "overtemp",
-            "short_circuit",
-            "ebike_load_detected",
-            "power_off",
-        }
-    ),
-    DeviceKind.ELEVATOR: frozenset({"ebike_detected", "ebike_left"}),
-    DeviceKind.OCCUPANCY: frozenset(),
-}
-"""Event names each kind may send on its `event` topic."""
 
 CHARGING_STATES: Final = frozenset({"idle", "charging", "full", "fault"})
 

@@ -28,6 +28,7 @@ import numpy as np
 from ingest.records import DeviceEvent, Reading, VenueScan
 from ingest.stream import Batch
 from kernel.contract import DeviceKind, Level
+from kernel.kinds import KINDS
 from models.artifact import ArtifactInfo
 from models.classifier import FireClassifier
 from models.elliptic import EllipticModel
@@ -424,10 +425,7 @@ def _ref(r: Reading, metric: str) -> ReadingRef:
                       value if isinstance(value, float | int | bool | str) else None)  # fmt: skip
 
 
-_REF_FIELDS: Final = {
-    DeviceKind.SMOKE: ("smoke_obs", "temp_c", "co_ppm", "humidity_pct"),
-    DeviceKind.CHARGING: ("temp_c", "power_w", "voc_ppm", "co_ppm", "h2_ppm"),
-}
+_REF_FIELDS: Final = {kind: k.evidence for kind, k in KINDS.items()}
 
 
 def _refs(r: Reading) -> tuple[ReadingRef, ...]:

@@ -21,7 +21,9 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
 from ingest import specs
-from kernel.contract import CHARGING_STATES, DeviceKind
+from kernel.contract import DeviceKind
+from kernel.kinds import KINDS, FieldType
+from kernel.kinds import STATUS as STATUS_USES
 from rules.errors import ConditionError
 from rules.spec import Comparison, Condition, Op, Source, Value
 
@@ -31,16 +33,18 @@ NUMBER: Final = "number"
 FLAG: Final = "true or false"
 TEXT: Final = "text"
 
-_NUMBERS: Final = (
-    "smoke_obs", "temp_c", "co_ppm", "humidity_pct", "current_a", "voltage_v", "power_w",
-    "energy_wh", "h2_ppm", "voc_ppm", "port", "people", "still_minutes", "floor", "confidence",
-    "battery_pct", "rssi_dbm",
-)  # fmt: skip
+_TYPES: Final = {
+    FieldType.NUMBER: NUMBER, FieldType.INTEGER: NUMBER, FieldType.BOOLEAN: FLAG,
+    FieldType.CHOICE: TEXT, FieldType.TEXT: TEXT,
+}  # fmt: skip
+_USES: Final = (
+    tuple(use for k in KINDS.values() for use in (*k.reading, *k.event_fields)) + STATUS_USES
+)
 FIELD_TYPES: Final[dict[str, str]] = {
-    **dict.fromkeys(_NUMBERS, NUMBER),
-    **dict.fromkeys(("alarm", "occupied", "blocked"), FLAG),
-    **dict.fromkeys(("state", "car", "command_id", "fw", "event"), TEXT),
+    "event": TEXT,
+    **{use.attr: _TYPES[use.field.type] for use in _USES},
 }
+"""Every field a condition may name (`kernel.kinds`), by record attribute, with its type."""
 
 READING_FIELDS: Final[dict[str, frozenset[str]]] = {
     kind.value: frozenset(spec.column for spec in fields) for kind, fields in specs.READING.items()
@@ -52,7 +56,9 @@ EVENT_FIELDS: Final[dict[str, frozenset[str]]] = {
     for kind in DeviceKind
 }
 STATUS_FIELDS: Final = frozenset(spec.column for spec in specs.STATUS)
-TEXT_VALUES: Final[dict[str, frozenset[str]]] = {"state": CHARGING_STATES}
+TEXT_VALUES: Final[dict[str, frozenset[str]]] = {
+    use.attr: use.field.values for use in _USES if use.field.type is FieldType.CHOICE
+}
 
 _TERM: Final = re.compile(r"^\s*([a-z][a-z0-9_]*)\s*(>=|<=|==|!=|>|<)\s*(.+?)\s*$")
 _NUMBER: Final = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
@@ -156,7 +162,5 @@ def deciding(cond: Condition, record: Any) -> tuple[str, Value | None]:
 
 
 UNITS: Final[Mapping[str, str]] = {
-    "smoke_obs": " %/m", "temp_c": " °C", "co_ppm": " ppm", "h2_ppm": " ppm", "voc_ppm": " ppm",
-    "humidity_pct": " %", "current_a": " A", "voltage_v": " V", "power_w": " W",
-    "energy_wh": " Wh", "battery_pct": " %", "rssi_dbm": " dBm", "still_minutes": " min",
-}  # fmt: skip
+    use.attr: f" {use.field.unit}" for use in _USES if use.field.unit
+}

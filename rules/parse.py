@@ -11,7 +11,8 @@ import re
 from pathlib import Path
 from typing import Final
 
-from kernel.contract import EVENTS, SCAN_TYPES, DeviceKind, Level, VenueType
+from kernel.contract import SCAN_TYPES, DeviceKind, Level, VenueType
+from kernel.kinds import EVENTS
 from rules.conditions import fields_for
 from rules.evidence import Category, Scope
 from rules.params import Shape, read_params

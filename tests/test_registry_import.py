@@ -43,8 +43,8 @@ TABLES = {
 Rows = dict[str, list[tuple[Any, ...]]]
 """Table name to its rows."""
 
-ALL_NEW = ImportReport(Counts(3), Counts(19), Counts(27))
-ALL_UNCHANGED = ImportReport(Counts(unchanged=3), Counts(unchanged=19), Counts(unchanged=27))
+ALL_NEW = ImportReport(Counts(3), Counts(19), Counts(28))
+ALL_UNCHANGED = ImportReport(Counts(unchanged=3), Counts(unchanged=19), Counts(unchanged=28))
 
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -100,7 +100,7 @@ def test_valid_json_imports_every_record(conn: psycopg.Connection) -> None:
     assert report == ALL_NEW
     assert str(report) == (
         "stations: 3 new, 0 updated, 0 unchanged; venues: 19 new, 0 updated, 0 unchanged;"
-        " devices: 27 new, 0 updated, 0 unchanged"
+        " devices: 28 new, 0 updated, 0 unchanged"
     )
     rows = contents(conn)
     assert rows == expected_contents(valid_doc())
@@ -177,7 +177,7 @@ def test_a_change_in_a_reimport_is_applied(
     assert report == ImportReport(
         stations=Counts(updated=1, unchanged=2),
         venues=Counts(updated=1, unchanged=18),
-        devices=Counts(inserted=1, updated=1, unchanged=26),
+        devices=Counts(inserted=1, updated=1, unchanged=27),
     )
     doc["devices"][-1]["location"] = ""  # absent location is stored empty
     assert contents(conn) == expected_contents(doc)
@@ -437,7 +437,7 @@ BAD = [
                     "devices.csv",
                     2,
                     "kind",
-                    "expected smoke, charging, elevator or occupancy, got 'heat'",
+                    "expected smoke, charging, elevator, occupancy or gas, got 'heat'",
                 )
             ],
         ),

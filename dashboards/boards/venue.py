@@ -16,7 +16,16 @@ _RANGE = "$__timeTo()::timestamptz - $__timeFrom()::timestamptz"
 _VENUE = "venue_id = '$venue' AND device_id IN ($device)"
 
 
-def _series(key: str, title: str, *, kinds: str, column: str, rolled: str, unit: str) -> Panel:
+def _series(
+    key: str,
+    title: str,
+    *,
+    kinds: str,
+    column: str,
+    rolled: str,
+    unit: str,
+    thresholds: tuple[tuple[float | None, str], ...] = (),
+) -> Panel:
     """A per-device series of one reading field: `max(column)` raw, `rolled` hourly."""
     sql = f"""SELECT {time_group("ts")}, device_id AS metric,
        max({column}) AS {column}
@@ -32,7 +41,8 @@ WHERE {_VENUE} AND kind IN ({kinds}) AND $__timeFilter(bucket)
 GROUP BY 1, 2
 ORDER BY 1"""
     return Panel(key, title, PanelType.TIMESERIES, sql, ("time", "metric", column),
-                 ("reading", "reading_hourly"), unit=unit, min_interval="1m")  # fmt: skip
+                 ("reading", "reading_hourly"), unit=unit, min_interval="1m",
+                 thresholds=thresholds, threshold_lines=bool(thresholds))  # fmt: skip
 
 
 SMOKE = _series(
@@ -58,6 +68,17 @@ CO = _series(
     column="co_ppm",
     rolled="max(co_ppm_max)",
     unit="ppm",
+)
+GAS = _series(
+    "gas",
+    "可燃气体浓度 / Combustible gas (% LEL)",
+    kinds="'gas'",
+    column="lel_pct",
+    rolled="max(lel_pct_max)",
+    unit="suffix:% LEL",
+    # 20 %: the detector alarm band (the contract puts a detector's low setpoint at 25 % LEL
+    # or below; 20 % is the usual one); 50 %: half-way to an explosive mixture
+    thresholds=((None, "green"), (20, "orange"), (50, "red")),
 )
 POWER = _series(
     "power",
@@ -144,12 +165,12 @@ EVENTS = Panel(
     "venue_events",
     "Device events",
     PanelType.TABLE,
-    f"""SELECT ts, device_id, kind, event, port, car, floor, confidence
+    f"""SELECT ts, device_id, kind, event, port, car, floor, confidence, lel_pct
 FROM device_event
 WHERE {_VENUE} AND $__timeFilter(ts)
 ORDER BY ts DESC
 LIMIT 200""",
-    ("ts", "device_id", "kind", "event", "port", "car", "floor", "confidence"),
+    ("ts", "device_id", "kind", "event", "port", "car", "floor", "confidence", "lel_pct"),
     ("device_event",),
 )
 
@@ -198,5 +219,18 @@ def board() -> Board:
         time_from="now-24h",
         refresh="1m",
         variables=(community, venue, device),
-        panels=(INFO, SMOKE, TEMPERATURE, CO, POWER, STILL, RISK, ALERTS, CASES, EVENTS, DEVICES),
+        panels=(
+            INFO,
+            SMOKE,
+            TEMPERATURE,
+            CO,
+            GAS,
+            POWER,
+            STILL,
+            RISK,
+            ALERTS,
+            CASES,
+            EVENTS,
+            DEVICES,
+        ),
     )

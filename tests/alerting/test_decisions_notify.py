@@ -269,9 +269,10 @@ def test_without_a_secret_no_link_is_accepted() -> None:
 @pytest.mark.parametrize(
     ("level", "kind", "port", "expected"),
     [
-        (Level.RED, "charging", 3, CommandReason.POWER_OFF),  # thermal runaway on port 3
+        (Level.RED, "charging", 3, CommandReason.SEND),  # thermal runaway on port 3
         (Level.ORANGE, "charging", 3, CommandReason.NOT_RED),  # only red cuts power
-        (Level.RED, "smoke", None, CommandReason.NOT_CHARGING),  # a detector has no port
+        (Level.RED, "smoke", None, CommandReason.NO_COMMAND),  # a detector has nothing to cut
+        (Level.RED, "gas", None, CommandReason.SEND),  # gas: the valve, no port named
         (Level.RED, "charging", None, CommandReason.NO_PORT),  # which port? not said
     ],
 )  # fmt: skip

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from random import Random
@@ -15,6 +15,8 @@ from random import Random
 import psycopg
 
 from firewatch.registry import import_registry
+from kernel.contract import DeviceKind
+from kernel.registry import Device
 from simulators import registry_files
 from simulators.subdistrict import Subdistrict, generate
 
@@ -46,54 +48,73 @@ def _focus(world: Subdistrict) -> str:
     return max((v.venue_id for v in world.venues), key=score)
 
 
-def _reading_row(rng: Random, kind: str, ts: datetime) -> tuple[object, ...]:
-    """smoke_obs, temp_c, co_ppm, humidity_pct, alarm, port, state, current_a, voltage_v,
-    power_w, occupied, people, still_minutes"""
+READING_COLUMNS = (
+    "smoke_obs", "temp_c", "co_ppm", "humidity_pct", "alarm", "port", "state", "current_a",
+    "voltage_v", "power_w", "occupied", "people", "still_minutes", "lel_pct", "valve",
+)  # fmt: skip
+LEAK_START = timedelta(hours=2)  # before `now`
+LEAK_LENGTH = timedelta(minutes=40)
+LEAK_PEAK = 42.0  # % LEL
+ALARM_SETPOINT = 20.0  # % LEL: the detector's own alarm
+VALVE_CLOSED_AFTER = timedelta(minutes=15)  # from the leak's start: the command answered
+"""A gas leak in the focus venue's kitchen: its detector rises through the alarm band to the
+peak and back, alarms, and its shut-off valve closes (and stays closed: nobody reopened it)."""
+
+
+def _with_gas(world: Subdistrict, focus: str) -> Subdistrict:
+    """The sample subdistrict fits gas detectors in its small restaurants' kitchens; the focus
+    venue (a canteen) gets one too, with a shut-off valve, for the leak."""
+    if world.devices_of(focus, DeviceKind.GAS):
+        return world
+    gas = Device(f"GAS-{focus}-01", DeviceKind.GAS, focus, "后厨灶台旁", 600)
+    return replace(world, devices=(*world.devices, gas))
+
+
+def leak_lel(ts: datetime, now: datetime) -> float | None:
+    """The focus kitchen's concentration during the leak (a triangle up to the peak and back);
+    None outside the leak."""
+    into = ts - (now - LEAK_START)
+    if not timedelta(0) <= into < LEAK_LENGTH:
+        return None
+    half = LEAK_LENGTH / 2
+    return LEAK_PEAK * (1 - abs(into - half) / half)
+
+
+def _gas(rng: Random, device_id: str, focus: str, ts: datetime, now: datetime) -> dict[str, object]:
+    valved = device_id.startswith(f"GAS-{focus}-")
+    leak = leak_lel(ts, now) if valved else None
+    lel = rng.uniform(0, 3) if leak is None else leak
+    valve = None
+    if valved:
+        valve = "closed" if ts >= now - LEAK_START + VALVE_CLOSED_AFTER else "open"
+    return {"lel_pct": lel, "alarm": lel >= ALARM_SETPOINT, "valve": valve}
+
+
+def _reading_row(
+    rng: Random, device_id: str, kind: str, focus: str, ts: datetime, now: datetime
+) -> dict[str, object]:
+    """Some of READING_COLUMNS, by name (the others are NULL)."""
     if kind == "smoke":
-        return (
-            rng.uniform(0, 0.08),
-            rng.uniform(18, 26),
-            rng.uniform(0, 4),
-            rng.uniform(40, 70),
-            False,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-        )
+        return {"smoke_obs": rng.uniform(0, 0.08), "temp_c": rng.uniform(18, 26),
+                "co_ppm": rng.uniform(0, 4), "humidity_pct": rng.uniform(40, 70),
+                "alarm": False}  # fmt: skip
     if kind == "charging":
         power = rng.choice((0.0, 0.0, rng.uniform(150, 400)))
-        return (
-            None,
-            rng.uniform(20, 38),
-            None,
-            None,
-            None,
-            1,
-            "charging" if power else "idle",
-            power / 48,
-            48.0,
-            power,
-            None,
-            None,
-            None,
-        )
+        return {"temp_c": rng.uniform(20, 38), "port": 1,
+                "state": "charging" if power else "idle", "current_a": power / 48,
+                "voltage_v": 48.0, "power_w": power}  # fmt: skip
+    if kind == "gas":
+        return _gas(rng, device_id, focus, ts, now)
     night = ts.hour >= 14  # 22:00-08:00 in Shanghai
     people = rng.randint(0, 2) if night else 0
-    return (None, None, None, None, None, None, None, None, None, None, people > 0, people,
-            rng.randint(0, 240) if people else 0)  # fmt: skip
+    return {"occupied": people > 0, "people": people,
+            "still_minutes": rng.randint(0, 240) if people else 0}  # fmt: skip
 
 
 def _readings(conn: psycopg.Connection, world: Subdistrict, focus: str, now: datetime) -> int:
     rng = Random(7)
-    columns = (
-        "ts, received_at, device_id, kind, venue_id, seq, smoke_obs, temp_c, co_ppm, humidity_pct,"
-        " alarm, port, state, current_a, voltage_v, power_w, occupied, people, still_minutes"
-    )
+    columns = ", ".join(("ts", "received_at", "device_id", "kind", "venue_id", "seq",
+                         *READING_COLUMNS))  # fmt: skip
     count = 0
     with conn.cursor() as cur, cur.copy(f"COPY reading ({columns}) FROM STDIN") as copy:
         for device in world.devices:
@@ -103,14 +124,17 @@ def _readings(conn: psycopg.Connection, world: Subdistrict, focus: str, now: dat
             ts, seq = now - timedelta(days=DAYS), 0
             while ts < now:
                 received = ts + timedelta(milliseconds=rng.randint(80, 900))
+                row = _reading_row(rng, device.device_id, device.kind, focus, ts, now)
                 copy.write_row((ts, received, device.device_id, device.kind, device.venue_id,
-                                seq, *_reading_row(rng, device.kind, ts)))  # fmt: skip
+                                seq, *(row.get(c) for c in READING_COLUMNS)))  # fmt: skip
                 seq, count = seq + 1, count + 1
                 ts += DENSE if ts >= dense_from else SPARSE
     return count
 
 
-def _liveness_and_events(conn: psycopg.Connection, world: Subdistrict, now: datetime) -> None:
+def _liveness_and_events(
+    conn: psycopg.Connection, world: Subdistrict, focus: str, now: datetime
+) -> None:
     rng = Random(11)
     with conn.cursor() as cur:
         for n, device in enumerate(world.devices):
@@ -133,11 +157,13 @@ def _liveness_and_events(conn: psycopg.Connection, world: Subdistrict, now: date
         "charging": ("overcurrent", "overtemp", "charge_started", "charge_completed"),
         "elevator": ("ebike_detected",),
         "occupancy": (),  # the contract gives presence sensors no events
+        "gas": ("fault", "low_battery", "alarm", "alarm_cleared"),
     }
     with (
         conn.cursor() as cur,
         cur.copy(
-            "COPY device_event (ts, received_at, device_id, kind, venue_id, seq, event) FROM STDIN"
+            "COPY device_event (ts, received_at, device_id, kind, venue_id, seq, event, lel_pct,"
+            " command_id) FROM STDIN"
         ) as copy,
     ):
         for n, device in enumerate(world.devices[::5]):
@@ -146,7 +172,21 @@ def _liveness_and_events(conn: psycopg.Connection, world: Subdistrict, now: date
             if not names:
                 continue
             event = names[n % len(names)]
-            copy.write_row((ts, ts, device.device_id, device.kind, device.venue_id, n, event))
+            lel = rng.uniform(20, 30) if device.kind == "gas" and event == "alarm" else None
+            copy.write_row((ts, ts, device.device_id, device.kind, device.venue_id, n, event,
+                            lel, None))  # fmt: skip
+        # the leak at the focus venue: the detector's alarm, the valve closing on command,
+        # the concentration back under the alarm setpoint
+        leak_start = now - LEAK_START
+        for device in world.devices_of(focus, DeviceKind.GAS):
+            for seq, (after, event, lel, command_id) in enumerate((
+                (timedelta(minutes=10), "alarm", leak_lel(leak_start + timedelta(minutes=10), now),
+                 None),
+                (VALVE_CLOSED_AFTER, "valve_closed", None, f"CMD-{device.device_id}"),
+                (timedelta(minutes=31), "alarm_cleared", None, None),
+            ), start=100_000):  # fmt: skip
+                copy.write_row((leak_start + after, leak_start + after, device.device_id,
+                                device.kind, device.venue_id, seq, event, lel, command_id))  # fmt: skip
 
 
 def _rejected(conn: psycopg.Connection, now: datetime) -> None:
@@ -293,13 +333,14 @@ def seed(url: str, now: datetime) -> Seeded:
     """Everything, in one go; `now` is the end of the seeded history."""
     world = generate(1)
     focus = _focus(world)
+    world = _with_gas(world, focus)
     with tempfile.TemporaryDirectory(prefix="fw-dash-registry-") as tmp:
         paths = registry_files.write(world, Path(tmp))
         with psycopg.connect(url) as conn:
             import_registry([paths[0]], conn)
     with psycopg.connect(url) as conn:
         readings = _readings(conn, world, focus, now)
-        _liveness_and_events(conn, world, now)
+        _liveness_and_events(conn, world, focus, now)
         _rejected(conn, now)
         _risk(conn, world, focus, now)
         _alerts(conn, world, focus, now)
@@ -310,3 +351,17 @@ def seed(url: str, now: datetime) -> Seeded:
     venue = world.venue(focus)
     devices = tuple(d.device_id for d in world.devices_of(focus))
     return Seeded(url, now, world, focus, venue.community, devices, readings)
+
+
+def copy_gas_readings(conn: psycopg.Connection, rows: list[tuple[object, ...]]) -> None:
+    """COPY gas readings: (ts, received_at, device_id, kind, venue_id, seq, lel_pct, alarm,
+    valve) each."""
+    with (
+        conn.cursor() as cur,
+        cur.copy(
+            "COPY reading (ts, received_at, device_id, kind, venue_id, seq, lel_pct, alarm, valve)"
+            " FROM STDIN"
+        ) as copy,
+    ):
+        for row in rows:
+            copy.write_row(row)

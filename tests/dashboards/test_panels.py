@@ -62,19 +62,20 @@ def test_panel_keys_and_uids_are_unique() -> None:
         assert len({p.key for p in board.panels}) == len(board.panels), board.uid
 
 
-def test_venue_readings_switch_to_the_hourly_rollup(seeded: Seeded) -> None:
+@pytest.mark.parametrize("name", ["smoke", "gas"])
+def test_venue_readings_switch_to_the_hourly_rollup(seeded: Seeded, name: str) -> None:
     """The drill-down's readings panels read raw rows up to 26 hours and the rollup beyond:
     both branches must give the same hourly maxima where they overlap."""
     board = next(b for b in BOARDS if b.uid == "fw-venue")
-    smoke = board.panel("smoke")
+    panel = board.panel(name)
     with psycopg.connect(seeded.url) as conn:
         variables = resolve_variables(
             conn, board, seeded.now, {"community": seeded.focus_community,
                                       "venue": seeded.focus_venue},
         )  # fmt: skip
         end = seeded.now.replace(minute=0)
-        raw = run_panel(conn, smoke, end - timedelta(hours=24), end, variables)[2]
-        rolled = run_panel(conn, smoke, end - timedelta(days=2), end, variables)[2]
+        raw = run_panel(conn, panel, end - timedelta(hours=24), end, variables)[2]
+        rolled = run_panel(conn, panel, end - timedelta(days=2), end, variables)[2]
     assert raw and rolled
     hourly_raw: dict[tuple[int, str], float] = {}
     for time, metric, value in raw:

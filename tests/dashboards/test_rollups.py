@@ -18,7 +18,8 @@ from dashboards.errors import RollupError
 from dashboards.rollups import HighMark, Outcome, RollupSettings, high_mark, refresh
 from dashboards.upkeep import keep_rollups
 from kernel.clock import SystemClock
-from tests.ingest.seed import seed_registry
+from tests.dashboards.seed import copy_gas_readings
+from tests.ingest.seed import DEVICES, seed_registry
 
 ZONE = "Asia/Shanghai"
 NOW = datetime(2026, 11, 29, 8, 0, tzinfo=UTC)
@@ -221,14 +222,18 @@ def test_the_engine_task_keeps_them_up_to_date(fresh_db: str) -> None:
     assert not task.is_alive()
 
 
+_CAGG = r"CREATE MATERIALIZED VIEW (\w+)\s+WITH \([^)]*\) AS\s+(.*?)\s+WITH (?:NO )?DATA;"
+
+
 def test_timescale_variant_defines_the_same_columns(fresh_db: str) -> None:
     """The continuous aggregates' SELECTs, run as plain views with a stand-in `time_bucket`
     (no TimescaleDB here), give the panels the same columns as the plain variant's views."""
-    text = (files("firewatch.db") / "migrations" / "0009_rollups.timescale.sql").read_text()
-    views = re.findall(
-        r"CREATE MATERIALIZED VIEW (\w+)\s+WITH \([^)]*\) AS\s+(.*?)\s+WITH NO DATA;", text, re.S
-    )
-    assert [name for name, _ in views] == ["reading_hourly", "reading_daily", "ingest_minute"]
+    migrations = files("firewatch.db") / "migrations"
+    views: dict[str, str] = {}  # the latest definition of each: a later migration recreates one
+    for path in sorted(migrations.iterdir(), key=lambda p: p.name):
+        if path.name.endswith(".timescale.sql"):
+            views.update(re.findall(_CAGG, path.read_text(), re.S))
+    assert list(views) == ["reading_hourly", "reading_daily", "ingest_minute"]
     columns = ("SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute"
                " WHERE attrelid = %s::regclass AND attnum > 0 ORDER BY attnum")  # fmt: skip
     with psycopg.connect(fresh_db, autocommit=True) as conn:
@@ -242,8 +247,61 @@ def test_timescale_variant_defines_the_same_columns(fresh_db: str) -> None:
             " LANGUAGE sql AS $$ SELECT date_trunc('day', $2, $3) $$"
         )
         conn.execute("SET search_path = public, tsx")
-        for name, select in views:
+        for name, select in views.items():
             conn.execute(f"CREATE VIEW tsx.{name} AS {select}".encode())
             timescale = conn.execute(columns, (f"tsx.{name}",)).fetchall()
             plain = conn.execute(columns, (f"public.{name}",)).fetchall()
             assert timescale == plain, name
+
+
+GAS_DEVICES = {**DEVICES, "GAS-1": ("gas", "V-SHOP"), "GAS-2": ("gas", "V-SHOP")}
+_RAW_GAS = """SELECT device_id, date_trunc('hour', ts), count(*), count(*) FILTER (WHERE alarm),
+    max(lel_pct)
+FROM reading WHERE kind = 'gas' GROUP BY 1, 2 ORDER BY 1, 2"""
+_ROLLED_GAS = """SELECT device_id, bucket, sum(n), sum(alarm_n), max(lel_pct_max)
+FROM {} WHERE kind = 'gas' GROUP BY 1, 2 ORDER BY 1, 2"""
+
+
+def _gas(device: str, start: datetime, levels: list[float], seq: int) -> list[tuple[object, ...]]:
+    """One reading a minute from `start`; alarm from 20 % LEL, the valve closed from then on."""
+    rows: list[tuple[object, ...]] = []
+    closed = False
+    for n, lel in enumerate(levels):
+        ts = start + timedelta(minutes=n)
+        closed = closed or lel >= 20
+        rows.append((ts, ts + timedelta(milliseconds=300), device, "gas", "V-SHOP", seq + n, lel,
+                     lel >= 20, "closed" if closed else "open"))  # fmt: skip
+    return rows
+
+
+def test_the_rollup_keeps_the_gas_concentration(fresh_db: str) -> None:
+    """`lel_pct_max` (declared `Rollup.MAX` in kernel.kinds) is rolled up per device and hour,
+    takes the greater of a late reading and what is stored, and the detector's alarms count in
+    `alarm_n`; the view gives the same before and after a refresh."""
+    seed_registry(fresh_db, GAS_DEVICES)
+    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=5)
+    leak = [1.0] * 30 + [5.0, 12.0, 21.5, 33.0, 47.5, 38.0, 24.0, 15.0, 6.0] + [2.0] * 81
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        copy_gas_readings(
+            conn, _gas("GAS-1", start, leak, 0) + _gas("GAS-2", start, [0.5] * 120, 0)
+        )
+        raw = conn.execute(_RAW_GAS).fetchall()
+        assert conn.execute(_ROLLED_GAS.format("reading_hourly")).fetchall() == raw
+        assert refresh(conn, NOW, ZONE, S).readings == 240
+        assert conn.execute(_ROLLED_GAS.format("rollup_reading_hour")).fetchall() == raw
+        hour = [r for r in raw if r[0] == "GAS-1" and r[1] == start]
+        assert [(n, alarms, peak) for _, _, n, alarms, peak in hour] == [(60, 5, 47.5)]
+        # late readings: a higher peak in an hour already rolled up, a lower one in another
+        late = _gas("GAS-1", start + timedelta(minutes=50, seconds=30), [62.0, 40.0], 1000)
+        late += _gas("GAS-2", start + timedelta(hours=1, seconds=30), [0.2], 1000)
+        copy_gas_readings(conn, late)
+        assert conn.execute(_ROLLED_GAS.format("reading_hourly")).fetchall() == (
+            conn.execute(_RAW_GAS).fetchall()
+        )
+        assert refresh(conn, NOW, ZONE, S).readings == 3
+        rolled = conn.execute(_ROLLED_GAS.format("rollup_reading_hour")).fetchall()
+        assert rolled == conn.execute(_RAW_GAS).fetchall()
+        peaks = {(d, b): peak for d, b, _, _, peak in rolled}
+        assert peaks[("GAS-1", start)] == 62.0
+        assert peaks[("GAS-2", start + timedelta(hours=1))] == 0.5
+        _assert_matches_raw(conn)

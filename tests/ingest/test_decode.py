@@ -39,6 +39,7 @@ REGISTRY = StaticRegistry(
         DeviceInfo("C-1", DeviceKind.CHARGING, "V-1", "Xinhua", "G-03", "MS-1", heartbeat_s=60),
         DeviceInfo("E-1", DeviceKind.ELEVATOR, "V-1", "Xinhua", "G-03", "MS-1", heartbeat_s=60),
         DeviceInfo("O-1", DeviceKind.OCCUPANCY, "V-1", "Xinhua", "G-03", "MS-1", heartbeat_s=60),
+        DeviceInfo("G-1", DeviceKind.GAS, "V-1", "Xinhua", "G-03", "MS-1", heartbeat_s=300),
     ],
     venues=[VenueInfo("V-1", "Xinhua", "G-03", "MS-1")],
 )
@@ -46,6 +47,8 @@ REGISTRY = StaticRegistry(
 SMOKE = topics.reading("smoke", "S-1")
 CHARGING = topics.reading("charging", "C-1")
 OCCUPANCY = topics.reading("occupancy", "O-1")
+GAS = topics.reading("gas", "G-1")
+GAS_EVENT = topics.event("gas", "G-1")
 SCAN = topics.scan("V-1")
 
 
@@ -61,6 +64,10 @@ def smoke(**fields: Any) -> bytes:
 def charging(**fields: Any) -> bytes:
     base = {"port": 3, "state": "charging", "current_a": 2.0, "voltage_v": 48.0, "power_w": 96.0}
     return body(**{**base, **fields})
+
+
+def gas(**fields: Any) -> bytes:
+    return body(**{"lel_pct": 2.0, "alarm": False, **fields})
 
 
 def scan(**fields: Any) -> bytes:
@@ -119,6 +126,24 @@ GOOD = [
         {"occupied": True, "people": 1, "still_minutes": 95, "kind": DeviceKind.OCCUPANCY},
         id="occupancy-reading",
     ),
+    # A kitchen's gas detector (v1.1) with its shut-off valve, in alarm.
+    pytest.param(
+        GAS, gas(lel_pct=27.5, alarm=True, valve="open"), Reading,
+        {"lel_pct": 27.5, "alarm": True, "valve": "open", "smoke_obs": None,
+         "kind": DeviceKind.GAS, **ENRICHED},
+        id="gas-reading-valve",
+    ),
+    # ... and one without a valve: `valve` is optional.
+    pytest.param(GAS, gas(), Reading, {"lel_pct": 2.0, "alarm": False, "valve": None},
+                 id="gas-reading-no-valve"),
+    # Its own alarm names the concentration; the valve's answer carries our command's id.
+    pytest.param(GAS_EVENT, body(event="alarm", lel_pct=31), DeviceEvent,
+                 {"event": "alarm", "lel_pct": 31.0, "command_id": None}, id="gas-alarm"),
+    pytest.param(GAS_EVENT, body(event="valve_closed", id="CMD-9"), DeviceEvent,
+                 {"event": "valve_closed", "command_id": "CMD-9", "kind": DeviceKind.GAS},
+                 id="gas-valve-closed"),
+    pytest.param(GAS_EVENT, body(event="valve_opened"), DeviceEvent,
+                 {"event": "valve_opened", "command_id": None}, id="gas-valve-opened"),
     # Unlisted fields (newer firmware) are kept in extra; a repeated own device_id is fine.
     pytest.param(
         SMOKE, smoke(device_id="S-1", lux=120, fw_build={"n": 7}), Reading,
@@ -255,7 +280,7 @@ BAD = [
     pytest.param(topics.command("charging", "C-1"), b'{"port":3,"power":"off","id":"c1"}',
                  R.UNEXPECTED_COMMAND, "carries commands", id="set-topic"),
     # Gas detectors are not in the contract.
-    pytest.param("fw/v1/gas/G-1/reading", smoke(), R.UNKNOWN_KIND, 'kind "gas"', id="kind"),
+    pytest.param("fw/v1/sprinkler/G-1/reading", smoke(), R.UNKNOWN_KIND, 'kind "sprinkler"', id="kind"),
     # A space breaks the id pattern.
     pytest.param("fw/v1/smoke/S 1/reading", smoke(), R.BAD_DEVICE_ID, '"S 1"', id="id-space"),
     # 65 characters is one too many.
@@ -423,6 +448,19 @@ BAD = [
     # Hotter than any building fire.
     pytest.param(SMOKE, smoke(temp_c=5000), R.OUT_OF_RANGE, "temp_c: 5000 is outside -60..1200 °C",
                  id="temp-5000"),
+    # Above 100 % LEL is no longer a concentration a gas detector measures.
+    pytest.param(GAS, gas(lel_pct=140), R.OUT_OF_RANGE, "lel_pct: 140 is outside 0..100 %LEL",
+                 id="lel-over"),
+    # A valve is open or closed.
+    pytest.param(GAS, gas(valve="half"), R.UNKNOWN_STATE, "valve: \"half\" is not one of closed",
+                 id="valve-state"),
+    # Its alarm must say how much gas; the valve's answer must say which command.
+    pytest.param(GAS_EVENT, body(event="alarm"), R.MISSING_FIELD, "lel_pct: is missing",
+                 id="gas-alarm-no-lel"),
+    pytest.param(GAS_EVENT, body(event="valve_closed"), R.MISSING_FIELD, "id: is missing",
+                 id="valve-closed-no-id"),
+    # A gas reading needs its concentration.
+    pytest.param(GAS, body(alarm=False), R.MISSING_FIELD, "lel_pct: is missing", id="gas-no-lel"),
     # Colder than anywhere people live.
     pytest.param(CHARGING, charging(temp_c=-61), R.OUT_OF_RANGE, "temp_c: -61 is outside",
                  id="temp-minus-61"),

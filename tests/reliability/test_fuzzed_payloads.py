@@ -46,7 +46,8 @@ from ingest.records import (
     VenueScan,
 )
 from kernel import topics
-from kernel.contract import CHARGING_STATES, CHECKLIST_ITEMS, EVENTS, SCAN_TYPES, DeviceKind
+from kernel.contract import CHARGING_STATES, CHECKLIST_ITEMS, SCAN_TYPES, DeviceKind
+from kernel.kinds import EVENTS
 from tests.ingest.publish import publish_all
 from tests.ingest.seed import DEVICES, seed_registry
 from tests.reliability.engine_process import EngineProcess

@@ -25,14 +25,14 @@ def _run(argv: list[str]) -> int:
 def test_rules_test_runs_every_rule_files_tests(capsys: pytest.CaptureFixture[str]) -> None:
     assert _run(["rules", "test", "-v"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[-1].endswith("0 failed, 23 rules")
+    assert out[-1].endswith("0 failed, 25 rules")
     assert any(line.startswith("ok   heat.rate_of_rise: 10 °C a minute") for line in out)
 
 
 def test_rules_check_lists_the_rules(capsys: pytest.CaptureFixture[str]) -> None:
     assert _run(["rules", "check", "--dir", str(DEFAULT_DIR)]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[-1] == "23 rules in 6 files: valid"
+    assert out[-1] == "25 rules in 7 files: valid"
 
 
 FAILING = (
