@@ -50,10 +50,10 @@ SENSED: Final = {
 GAS: Final = "lel"
 """A kitchen gas detector's criterion: the alert is a gas leak (燃气泄漏), not a fire."""
 GAS_WHAT_TO_DO: Final = {
-    Purpose.CONFIRMED: "请立即出动：已下令关闭燃气紧急切断阀；到场关闭气源、开窗通风，"
-                       "严禁明火、严禁开关电器和使用手机，疏散人员，如已起火立即拨打119，"
-                       "并通过链接确认接警",
-    Purpose.PENDING: "请立即到现场查看：关闭气源、开窗通风，严禁明火和开关电器",
+    # The safety words first: an SMS is cut to fit its link, and these must survive.
+    Purpose.CONFIRMED: "严禁明火、勿开关电器，开窗通风并疏散；已下令关闭燃气阀，"
+                       "请立即出动并通过链接确认接警",
+    Purpose.PENDING: "严禁明火、勿开关电器，请立即到现场关闭气源、开窗通风",
 }  # fmt: skip
 WHY: Final = {
     "red_evidence": "烟温复合报警", "second_device": "两只探测器相继报警",

@@ -3,7 +3,7 @@
     python bench/dashboard_panels.py [--quick] [--days 30] [--devices 2000] [--runs 20]
 
 One run, one machine, a scratch database on the local PostgreSQL (embedded if none):
-1. data: the sample subdistrict's registry (373 venues, 2,920 devices) through the importer;
+1. data: the sample subdistrict's registry (373 venues, 2,950 devices) through the importer;
    `--days` of readings from `--devices` of its devices at their quiet rates (smoke detectors
    and charging ports every minute, presence sensors every 5 minutes), written in time order
    with INSERT ... SELECT generate_series, one day's partition at a time (built apart, indexed,

@@ -13,7 +13,8 @@ Described, not measured here (shapes follow the standards' descriptions; the num
 plausible choices, marked "assumed"): UL 217 / EN 54-7 smouldering test fires TF2 (wood
 pyrolysis) and TF3 (smouldering cotton) — tens of minutes, CO before visible smoke, almost no
 heat; cooking, steam and dust nuisances; the self-heating minutes before a pack vents; e-bike
-charge curves (constant current, then constant voltage).
+charge curves (constant current, then constant voltage); a kitchen's gas leak and the alcohol
+vapour of a flambé, as a combustible-gas detector sees them (% LEL).
 """
 
 from __future__ import annotations
@@ -183,6 +184,80 @@ LIFT_CONFIDENCE: Final = (0.75, 0.98)
 LIFT_DWELL_S: Final = (15.0, 90.0)
 LIFT_BLOCK_RATE: Final = 0.8  # share of detections where the door is held and a warning plays
 STILL_AWAKE_MAX_MIN: Final = 8  # someone working moves at least this often
+
+
+# --- Combustible gas in restaurant kitchens (可燃气体探测器; assumed shapes and numbers) -------
+# Concentrations are in % of the lower explosive limit (LEL): LPG (propane, LEL ~2.1 % by volume)
+# or town gas. No measured curve in shared/data; the shapes follow a room's mass balance.
+GAS_ALARM_LEL: Final = 20.0
+"""The detector's own (low) alarm setpoint. GB 15322.1 lets it be set between 1 and 25 % LEL and
+GB/T 50493 wants the first alarm at or below 25 % LEL (the contract: at most 25); 20 % is a
+common factory setting of kitchen detectors."""
+GAS_CLEAR_LEL: Final = 18.0
+"""Assumed: the alarm clears 2 % LEL under the setpoint, so that sensor noise around the
+setpoint does not make the detector chatter alarm / cleared."""
+GAS_FAST_LEL: Final = 5.0  # at or above: a reading every GAS_FAST_S (detectors report faster)
+GAS_QUIET_S: Final = 60.0  # a quiet kitchen: one reading a minute
+GAS_FAST_S: Final = 5.0
+GAS_SAMPLE_S: Final = 1.0
+"""The sensing element is read every second (point detectors must alarm within 30 s of
+exposure); readings go out at the pace above, alarm changes at once."""
+GAS_AMBIENT_LEL: Final = (0.0, 2.0)
+"""A quiet kitchen: the catalytic cell's zero offset and burners being lit; with the noise
+below, readings stay within 0-3 % LEL."""
+GAS_NOISE_LEL: Final = 0.3  # sigma of a reading, % LEL (catalytic cells: +-3 % LEL accuracy)
+GAS_LEAK_RATE: Final = (0.12, 0.25)
+"""% LEL per second at the detector while a hose or valve leaks: a commercial LPG regulator
+(2-5 m3/h) leaking part of its flow into a ~30 m3 back kitchen, the heavy gas pooling at the
+low-mounted detector. Well mixed and unventilated, the concentration grows linearly: from the
+quiet level past 25 % LEL in 1.5-3.5 min, and 20 -> 25 % within 20-42 s."""
+GAS_LEAK_CAP: Final = (45.0, 70.0)
+"""Where the leak would level off (inflow = what doors and the hood carry away) if the valve
+were never closed."""
+GAS_CLOSE_AFTER_S: Final = 60.0
+"""The leak scenario's script closes the valve this long after the gas reaches the alarm
+setpoint: the engine's bound (GAS_BOUND_S) to confirm and command it."""
+GAS_DISPERSE_S: Final = (20.0, 40.0)
+"""Time constant of the decay once the source is shut (hood on, door open): from the 27-35 %
+LEL of the moment the valve closes, below 5 % within 40-100 s."""
+GAS_AFTER_S: Final = 600.0  # the scenario goes on this long after the valve closed
+GAS_BOUND_S: Final = 60
+GAS_ALARM_WINDOW_S: Final = (-10.0, 10.0)
+"""When the detector's first alarm reading comes, around the moment the true concentration
+reaches the setpoint: one sample later, or a few seconds early or late with the noise."""
+# Cooking wine or spirits poured into a hot wok (flambé): a short puff of alcohol vapour, which
+# a catalytic cell reads as combustible gas (ethanol's LEL is 3.3 % by volume).
+VAPOUR_BURSTS: Final = 3
+VAPOUR_PEAK_LEL: Final = (12.0, 30.0)  # some bursts cross the setpoint, briefly
+VAPOUR_ALARM_PEAK_LEL: Final = (22.0, 30.0)  # one burst of each service surely does
+VAPOUR_RISE_S: Final = 2.0  # the puff reaches the detector almost at once
+VAPOUR_HOLD_S: Final = (5.0, 20.0)  # the flame burns the alcohol off in seconds
+VAPOUR_FADE_S: Final = (5.0, 12.0)  # decay constant: below 5 % LEL well within a minute
+VAPOUR_GAP_S: Final = (240.0, 720.0)  # between two dishes
+VAPOUR_TAIL_S: Final = 600.0
+
+
+def leak_lel(t: float, *, rate: float, cap: float, closed_s: float | None, fade_s: float) -> float:
+    """% LEL a leak adds `t` s after it started: linear up to `cap`; after the valve closes
+    (`closed_s` after the start; None: still open), an exponential decay."""
+    if t <= 0:
+        return 0.0
+    if closed_s is None or t <= closed_s:
+        return min(cap, rate * t)
+    top = min(cap, rate * max(closed_s, 0.0))
+    return top * math.exp(-(t - closed_s) / fade_s)
+
+
+def vapour_lel(t: float, *, start: float, peak: float, hold_s: float, fade_s: float) -> float:
+    """% LEL of one alcohol-vapour puff: up to `peak` in VAPOUR_RISE_S, held, then fading."""
+    lag = t - start
+    if lag <= 0:
+        return 0.0
+    if lag <= VAPOUR_RISE_S:
+        return peak * lag / VAPOUR_RISE_S
+    if lag <= VAPOUR_RISE_S + hold_s:
+        return peak
+    return peak * math.exp(-(lag - VAPOUR_RISE_S - hold_s) / fade_s)
 
 
 def self_heating(t: float, start_c: float) -> float:

@@ -60,6 +60,12 @@ _ROOMS: Final[dict[VenueType, tuple[str, ...]]] = {
 }
 
 
+_GAS_PLACES: Final = ("后厨灶台下", "后厨燃气表旁", "后厨液化气瓶间", "后厨炒灶旁")
+VALVE: Final = "联动紧急切断阀"
+"""In a gas detector's location: it drives the kitchen's emergency shut-off valve."""
+VALVE_SHARE: Final = 0.5  # about half the kitchens have their detector wired to a valve
+
+
 def community_name(index: int) -> str:
     return f"{COMMUNITIES[index % len(COMMUNITIES)]}居委"
 
@@ -105,9 +111,17 @@ def _equipment(rng: Random, kind: DeviceKind, venue_type: VenueType, n: int) -> 
         return f"{n}号梯轿厢"
     if kind == DeviceKind.OCCUPANCY:
         return rng.choice(("店堂", "阁楼", "仓库", "车间", "后间"))
+    if kind == DeviceKind.GAS:  # near the appliances; LPG detectors hang low, by the floor
+        place = rng.choice(_GAS_PLACES)
+        return f"{place} {VALVE}" if rng.random() < VALVE_SHARE else place
     if venue_type in (VenueType.RENTAL_HOUSING, VenueType.SELF_BUILT_HOUSE):
         return f"{rng.randint(1, 6)}层{rng.randint(1, 4):02d}室 入户电表"  # an indoor load meter
     return f"{n}号充电桩 {rng.choice((10, 12, 16, 20))}口"  # a station: how many ports
+
+
+def has_valve(location: str) -> bool:
+    """Whether a gas detector at `location` drives a shut-off valve (see `VALVE`)."""
+    return VALVE in location
 
 
 def mobile(rng: Random) -> str:

@@ -4,7 +4,9 @@ Nine residents' committees (居委) on a 3 x 3 block plan, four grids (网格) e
 type spread over the grids; micro fire stations (微型消防站) spread over the plan, each venue
 answered by the nearest one; devices placed where they belong (smoke detectors everywhere,
 charging in sheds and housing, lift cameras in buildings with lifts, night presence sensors in
-the small shops and workshops where people sleep where they must not — 三合一).
+the small shops and workshops where people sleep where they must not — 三合一 — and a
+combustible-gas detector in every small restaurant's kitchen, about half of them wired to the
+emergency shut-off valve).
 
 >>> world = generate(seed=1)
 >>> len(world.venues) >= 300, len(world.devices) >= 2000, world == generate(seed=1)
@@ -33,6 +35,7 @@ HEARTBEAT_S: Final[dict[DeviceKind, int]] = {
     DeviceKind.CHARGING: 300,
     DeviceKind.ELEVATOR: 300,  # events are rare: the heartbeat is its only sign of life
     DeviceKind.OCCUPANCY: 600,
+    DeviceKind.GAS: 300,  # mains powered; it reads every minute anyway
 }
 
 CATEGORY: Final[dict[VenueType, int]] = {
@@ -71,7 +74,12 @@ PLAN: Final[dict[VenueType, tuple[int, dict[DeviceKind, tuple[int, int]]]]] = {
     VenueType.INDUSTRIAL_PARK: (4, {_S: (15, 30), _C: (1, 3), _E: (0, 4)}),
     VenueType.EBIKE_SHED: (30, {_S: (1, 2), _C: (1, 3)}),
 }
-PREFIX: Final = {_S: "SMK", _C: "CHG", _E: "ELV", _O: "OCC"}
+ADDED: Final[dict[VenueType, dict[DeviceKind, tuple[int, int]]]] = {
+    # Kinds placed after the first plan (contract v1.1), drawn from a generator of their own so
+    # that every venue and device of the first plan stays as it was for the same seed.
+    VenueType.SMALL_RESTAURANT: {DeviceKind.GAS: (1, 1)},  # 餐饮场所用气: one in the kitchen
+}
+PREFIX: Final = {_S: "SMK", _C: "CHG", _E: "ELV", _O: "OCC", DeviceKind.GAS: "GAS"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +133,7 @@ def _nearest_micro(stations: list[Station], lat: float, lon: float) -> str:
 def generate(seed: int) -> Subdistrict:
     """The whole registry for `seed`; the same seed always gives the same records."""
     rng = Random(f"subdistrict:{seed}")  # noqa: S311 - a seeded simulation, not secrets
+    added = Random(f"subdistrict:{seed}:v1.1")  # noqa: S311 - the kinds of ADDED
     stations = _stations(rng)
     roads = [naming.roads(rng, 2) for _ in range(9)]
     venues: list[Venue] = []
@@ -152,6 +161,7 @@ def generate(seed: int) -> Subdistrict:
             )
             venues.append(venue)
             devices.extend(_devices(rng, venue, kinds))
+            devices.extend(_devices(added, venue, ADDED.get(venue_type, {})))
     return Subdistrict(seed, tuple(stations), tuple(venues), tuple(devices))
 
 

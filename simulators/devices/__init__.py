@@ -8,12 +8,14 @@ answers with `Message` records exactly as the hardware would publish them.
 from simulators.devices.base import Device, Profile, profile_for
 from simulators.devices.charging import ChargingStation, LoadDetector, PortSample
 from simulators.devices.elevator import LiftCamera
+from simulators.devices.gas import GasDetector
 from simulators.devices.occupancy import PresenceSensor
 from simulators.devices.smoke import SmokeDetector, SmokeSample
 
 __all__ = [
     "ChargingStation",
     "Device",
+    "GasDetector",
     "LiftCamera",
     "LoadDetector",
     "PortSample",

@@ -21,6 +21,7 @@ from typing import Any, Final
 
 from kernel import topics
 from kernel.contract import DeviceKind, MessageType
+from simulators import curves
 from simulators.records import Message
 
 Payload = dict[str, Any]
@@ -33,12 +34,14 @@ _FW: Final = {
     DeviceKind.CHARGING: ("CP-4.0.3", "CP-4.1.0"),
     DeviceKind.ELEVATOR: ("EV-AI-3.2.0", "EV-AI-3.3.1"),
     DeviceKind.OCCUPANCY: ("MMW-1.0.8", "PIR-2.2.0"),
+    DeviceKind.GAS: ("GD-3.1.4", "NB-GAS-2.0.6"),
 }
 _BATTERY_SHARE: Final = {  # share of devices that run on batteries (the rest on mains)
     DeviceKind.SMOKE: 0.85,
     DeviceKind.CHARGING: 0.0,
     DeviceKind.ELEVATOR: 0.0,
     DeviceKind.OCCUPANCY: 0.6,
+    DeviceKind.GAS: 0.2,  # kitchen detectors mostly hang on the mains beside the valve's box
 }
 
 
@@ -93,6 +96,7 @@ class Device:
         self.rng = rng
         self.seq = 0
         self.battery_pct = profile.battery_pct
+        self._low_battery = False
         self._offset_s = profile.offset_s
         self._synced_at = synced_at
 
@@ -136,6 +140,16 @@ class Device:
 
     def status(self, now: datetime) -> Message:
         return self.message(now, MessageType.STATUS, self.status_payload())
+
+    def check_battery(self, now: datetime) -> list[Message]:
+        """The low-battery warning, once, when the charge falls below the device's limit (for
+        the kinds whose events include `low_battery`)."""
+        if self.battery_pct is None or self._low_battery:
+            return []
+        if self.battery_pct < curves.LOW_BATTERY_PCT:
+            self._low_battery = True
+            return [self.event(now, "low_battery")]
+        return []
 
     def online(self, now: datetime) -> Message:
         topic = topics.availability(self.kind, self.device_id)

@@ -65,7 +65,6 @@ class SmokeDetector(Device):
         self._fast_until: datetime | None = None
         self._last: SmokeSample | None = None
         self._faulted = False
-        self._low_battery = False
 
     # -- sensing ---------------------------------------------------------------------------------
 
@@ -147,12 +146,3 @@ class SmokeDetector(Device):
 
     def remove_from_base(self, now: datetime) -> list[Message]:
         return [self.event(now, "tamper")]
-
-    def check_battery(self, now: datetime) -> list[Message]:
-        """The low-battery warning, once, when the charge falls below the device's limit."""
-        if self.battery_pct is None or self._low_battery:
-            return []
-        if self.battery_pct < curves.LOW_BATTERY_PCT:
-            self._low_battery = True
-            return [self.event(now, "low_battery")]
-        return []

@@ -4,6 +4,7 @@ Each device sends a fixed cycle of 20 messages: readings mostly, one event and o
 cycle (lift cameras have no readings in the contract, so they send events instead; presence
 sensors have no events, so they send readings instead). The message type of any `seq` is a pure
 function of the device kind, so a benchmark can compute exactly which rows a run must produce.
+Every kind of the contract has its bodies here (a quiet kitchen's gas detector included).
 
 >>> message_type_for(DeviceKind.SMOKE, 0), message_type_for(DeviceKind.SMOKE, 19)
 (<MessageType.READING: 'reading'>, <MessageType.STATUS: 'status'>)
@@ -34,25 +35,6 @@ DEVICE_TZ: Final = timezone(timedelta(hours=8))
 """Devices that send RFC 3339 timestamps use China Standard Time, as installers set them."""
 
 
-def _cycle(kind: DeviceKind) -> tuple[int, ...]:
-    reading, event, status = 0, 1, 2
-    default = event if kind is DeviceKind.ELEVATOR else reading
-    has_events = kind in (DeviceKind.SMOKE, DeviceKind.CHARGING)
-    return tuple(
-        status if i == _STATUS_AT else event if (i == _EVENT_AT and has_events) else default
-        for i in range(CYCLE_LENGTH)
-    )
-
-
-CYCLES: Final = {kind: _cycle(kind) for kind in KINDS}
-"""For each kind, the index into TYPES of the message sent at `seq % CYCLE_LENGTH`."""
-
-
-def message_type_for(kind: DeviceKind, seq: int) -> MessageType:
-    """Which topic the message with this `seq` of a device of this kind goes to."""
-    return TYPES[CYCLES[kind][seq % CYCLE_LENGTH]]
-
-
 def _smoke_readings() -> tuple[bytes, ...]:
     return tuple(
         b'"smoke_obs":%.2f,"temp_c":%.1f,"co_ppm":%d,"humidity_pct":%d,"alarm":false'
@@ -79,6 +61,11 @@ def _charging_readings() -> tuple[bytes, ...]:
             % (port, current, voltage, current * voltage, 29.0 + 0.4 * i, 40 * i)
         )
     return tuple(bodies)
+
+
+def _gas_readings() -> tuple[bytes, ...]:
+    """A quiet kitchen, 0-3 % LEL and no alarm, at a detector wired to an open shut-off valve."""
+    return tuple(b'"lel_pct":%.1f,"alarm":false,"valve":"open"' % (0.4 * i) for i in range(8))
 
 
 def _occupancy_readings() -> tuple[bytes, ...]:
@@ -113,8 +100,30 @@ BODIES: Final[dict[DeviceKind, tuple[tuple[bytes, ...], tuple[bytes, ...], tuple
         _statuses(battery=False),
     ),
     DeviceKind.OCCUPANCY: (_occupancy_readings(), (), _statuses(battery=True)),
+    # `alarm_cleared` is the benign gas event: it clears nothing where nothing alarmed.
+    DeviceKind.GAS: (_gas_readings(), (b'"event":"alarm_cleared"',), _statuses(battery=False)),
 }
 """Per kind, per message type (TYPES order): the bodies a device's messages cycle through."""
+
+
+def _cycle(kind: DeviceKind) -> tuple[int, ...]:
+    reading, event, status = 0, 1, 2
+    readings, events, _ = BODIES[kind]
+    default = reading if readings else event
+    return tuple(
+        status if i == _STATUS_AT else event if (i == _EVENT_AT and events) else default
+        for i in range(CYCLE_LENGTH)
+    )
+
+
+CYCLES: Final = {kind: _cycle(kind) for kind in KINDS}
+"""For each kind, the index into TYPES of the message sent at `seq % CYCLE_LENGTH`."""
+
+
+def message_type_for(kind: DeviceKind, seq: int) -> MessageType:
+    """Which topic the message with this `seq` of a device of this kind goes to."""
+    return TYPES[CYCLES[kind][seq % CYCLE_LENGTH]]
+
 
 TEMPLATE: Final = b'{"ts":%b,"seq":%d,%b}'
 

@@ -41,7 +41,7 @@ def bad_inputs(world: Subdistrict, now: datetime) -> tuple[BadInput, ...]:
 
 def _cases(world: Subdistrict, now: datetime) -> Iterator[BadInput]:  # noqa: PLR0915 - a table
     smk, chg = _first(world, DeviceKind.SMOKE), _first(world, DeviceKind.CHARGING)
-    elv = _first(world, DeviceKind.ELEVATOR)
+    elv, gas = _first(world, DeviceKind.ELEVATOR), _first(world, DeviceKind.GAS)
     venue = world.venues[0].venue_id
     ts = now.astimezone(LOCAL).isoformat(timespec="milliseconds")
     good: dict[str, Any] = {"ts": ts, "seq": 1, "smoke_obs": 0.4, "temp_c": 24.1, "alarm": False}
@@ -73,10 +73,10 @@ def _cases(world: Subdistrict, now: datetime) -> Iterator[BadInput]:  # noqa: PL
         "a command seen by ingest",
     )
     yield bad(
-        topics.device("gas", smk, "reading"),
+        topics.device("sprinkler", smk, "reading"),
         good,
         "unknown_kind",
-        "a gas detector kind not in the contract",
+        "a sprinkler kind not in the contract",
     )
     yield bad(
         topics.reading(DeviceKind.SMOKE, "SMK V0001"),
@@ -161,6 +161,13 @@ def _cases(world: Subdistrict, now: datetime) -> Iterator[BadInput]:  # noqa: PL
         "missing_field",
         "power_off without the command id",
     )
+    closed = {"ts": ts, "seq": 1, "event": "valve_closed"}
+    yield bad(
+        topics.event(DeviceKind.GAS, gas),
+        closed,
+        "missing_field",
+        "valve_closed without the command id",
+    )
     ride = {
         "ts": ts,
         "seq": 1,
@@ -179,6 +186,13 @@ def _cases(world: Subdistrict, now: datetime) -> Iterator[BadInput]:  # noqa: PL
     yield bad(reading, good | {"seq": 3.0}, "wrong_type", "seq as a float")
     yield bad(reading, good | {"smoke_obs": 500.0}, "out_of_range", "500 %/m obscuration")
     yield bad(reading, good | {"humidity_pct": 120.0}, "out_of_range", "humidity over 100 %")
+    kitchen: dict[str, Any] = {"ts": ts, "seq": 1, "lel_pct": 1.2, "alarm": False, "valve": "open"}
+    yield bad(
+        topics.reading(DeviceKind.GAS, gas),
+        kitchen | {"lel_pct": 140.0},
+        "out_of_range",
+        "140 % LEL: a saturated cell's overflow",
+    )
     yield bad(reading, good | {"seq": -1}, "out_of_range", "a negative seq")
     no_offset = now.astimezone(LOCAL).strftime("%Y-%m-%d %H:%M:%S")
     yield bad(reading, good | {"ts": no_offset}, "bad_timestamp", "local time without an offset")
@@ -198,6 +212,12 @@ def _cases(world: Subdistrict, now: datetime) -> Iterator[BadInput]:  # noqa: PL
         port | {"state": "boiling"},
         "unknown_state",
         "a charging state not in the contract",
+    )
+    yield bad(
+        topics.reading(DeviceKind.GAS, gas),
+        kitchen | {"valve": "half"},
+        "unknown_state",
+        "a valve state not in the contract",
     )
     yield bad(
         topics.scan(venue),

@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 from kernel.registry import Device
 from simulators.devices import (
     ChargingStation,
+    GasDetector,
     LiftCamera,
     LoadDetector,
     PresenceSensor,
@@ -129,6 +130,9 @@ class _Recording(Context):
 
     def presence(self, device: Device) -> PresenceSensor:
         return self._keep(super().presence(device))
+
+    def gas(self, device: Device) -> GasDetector:
+        return self._keep(super().gas(device))
 
 
 def _kept_alive(ctx: _Recording, script: Script, start: datetime, until: datetime) -> list[Message]:

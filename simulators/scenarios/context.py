@@ -16,9 +16,10 @@ from zoneinfo import ZoneInfo
 
 from kernel.contract import DeviceKind, VenueType
 from kernel.registry import Device, Venue
-from simulators import curves
+from simulators import curves, naming
 from simulators.devices import (
     ChargingStation,
+    GasDetector,
     LiftCamera,
     LoadDetector,
     PresenceSensor,
@@ -72,14 +73,21 @@ class Context:
         # In UTC from here: arithmetic on zone-aware times would be wall-clock arithmetic.
         return moment if moment >= when else moment + timedelta(days=1)
 
-    def venue(self, types: Sequence[VenueType], needs: Mapping[DeviceKind, int]) -> Venue:
-        """A venue of one of `types` with at least `needs` devices of each kind, not yet used."""
+    def venue(
+        self,
+        types: Sequence[VenueType],
+        needs: Mapping[DeviceKind, int],
+        fits: Callable[[Venue], bool] | None = None,
+    ) -> Venue:
+        """A venue of one of `types` with at least `needs` devices of each kind, not yet used
+        (and, with `fits`, one it accepts)."""
         candidates = [
             v
             for v in self.catalogue.world.venues
             if v.venue_type in types
             and v.venue_id not in self._taken
             and all(len(self.catalogue.devices(v.venue_id, k)) >= n for k, n in needs.items())
+            and (fits is None or fits(v))
         ]
         if not candidates:
             raise LookupError(f"scenario {self.name}: no free venue of {list(types)} with {needs}")
@@ -123,6 +131,12 @@ class Context:
     def presence(self, device: Device) -> PresenceSensor:
         profile, rng, synced = self._make(device, None)
         return PresenceSensor(device.device_id, profile, rng, synced_at=synced)
+
+    def gas(self, device: Device) -> GasDetector:
+        """A kitchen's gas detector; it drives a valve when its location names one."""
+        profile, rng, synced = self._make(device, None)
+        valve = naming.has_valve(device.location)
+        return GasDetector(device.device_id, profile, rng, synced_at=synced, valve=valve)
 
     def room(self) -> SmokeSample:
         """The air of a quiet room: the baseline every smoke scenario starts from."""

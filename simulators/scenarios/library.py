@@ -6,7 +6,16 @@ from collections.abc import Callable
 from typing import Final
 
 from simulators.records import Script
-from simulators.scenarios import charging, fires, nuisances, people, runaway, scans, troubles
+from simulators.scenarios import (
+    charging,
+    fires,
+    gas,
+    nuisances,
+    people,
+    runaway,
+    scans,
+    troubles,
+)
 from simulators.scenarios.context import Context, ScenarioSpec
 
 
@@ -39,5 +48,8 @@ LIBRARY: Final[dict[str, ScenarioSpec]] = {
         _spec(people.sleeping_in_shop, local_start=(21, 0)),
         _spec(people.night_shift, local_start=(21, 0)),
         _spec(scans.inspection_rectification),
+        # Added after the first library: last, so that every scenario before keeps its start.
+        _spec(gas.gas_leak),
+        _spec(gas.cooking_vapour),
     )
 }

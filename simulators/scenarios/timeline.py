@@ -11,13 +11,17 @@ import heapq
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
+from kernel.kinds import EVENTS
+from simulators import curves
 from simulators.devices.base import Device
+from simulators.devices.gas import GasDetector
 from simulators.devices.smoke import SmokeDetector, SmokeSample
 from simulators.records import Message
 
 Step = Callable[[datetime], Iterable[Message]]
 Loop = Callable[[datetime], tuple[Iterable[Message], datetime | None]]
 Air = Callable[[datetime], SmokeSample]
+Gas = Callable[[datetime], float]  # the true % LEL at a gas detector
 
 
 class Timeline:
@@ -56,12 +60,14 @@ class Timeline:
 
 
 def heartbeat(tl: Timeline, device: Device, *, until: datetime | None = None) -> None:
-    """Status every registered heartbeat from a random phase; smoke detectors check the battery."""
+    """Status every registered heartbeat from a random phase; kinds that can say so (smoke, gas)
+    check the battery."""
     first = tl.start + timedelta(seconds=device.rng.uniform(5.0, device.profile.heartbeat_s))
+    warns = "low_battery" in EVENTS[device.kind]
 
     def beat(now: datetime) -> list[Message]:
         out = [device.status(now)]
-        if isinstance(device, SmokeDetector):
+        if warns:
             out.extend(device.check_battery(now))
         return out
 
@@ -78,6 +84,15 @@ def watch(tl: Timeline, det: SmokeDetector, air: Air, *, until: datetime | None 
     announce(tl, det)
     first = tl.start + timedelta(seconds=det.rng.uniform(1.0, det.quiet_s))
     tl.loop(first, lambda now: (det.observe(now, air(now)), det.next_at(now)), until=until)
+    heartbeat(tl, det, until=until)
+
+
+def watch_gas(tl: Timeline, det: GasDetector, gas: Gas, *, until: datetime | None = None) -> None:
+    """A gas detector for the whole scenario: online, a sample every second (readings at its
+    own pace, alarms at once), heartbeats."""
+    announce(tl, det)
+    first = tl.start + timedelta(seconds=det.rng.uniform(1.0, curves.GAS_QUIET_S))
+    tl.loop(first, lambda now: (det.observe(now, gas(now)), det.next_at(now)), until=until)
     heartbeat(tl, det, until=until)
 
 

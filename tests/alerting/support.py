@@ -41,6 +41,7 @@ DEVICES = {
     "SMK-5": ("smoke", "V-SHED", "车棚顶"),
     "CHG-1": ("charging", "V-SHED", "车棚 A 区"),
     "SMK-6": ("smoke", "V-HOTEL", "3 楼走廊"),
+    "GAS-1": ("gas", "V-KITCHEN", "后厨灶台旁"),
 }
 
 SETTINGS = AlertSettings(
@@ -55,7 +56,7 @@ SETTINGS = AlertSettings(
 
 
 def seed(url: str) -> None:
-    """One micro station, one professional brigade, four venues, seven devices."""
+    """One micro station, one professional brigade, four venues, eight devices."""
     with psycopg.connect(url) as conn:
         conn.execute(
             "INSERT INTO station (station_id, name, kind, phones, lat, lon) VALUES"

@@ -120,7 +120,12 @@ def _by(run: Run, *outcomes: Outcome) -> list[GroundTruth]:
 def test_every_fire_reaches_its_station_within_its_bound(played: tuple[Harness, Run]) -> None:
     h, run = played
     fires = _by(run, Outcome.ALARM)
-    assert {t.scenario for t in fires} == {"flaming_fire", "smouldering_fire", "thermal_runaway"}
+    assert {t.scenario for t in fires} == {
+        "flaming_fire",
+        "smouldering_fire",
+        "thermal_runaway",
+        "gas_leak",
+    }
     for truth in fires:
         calls = [c for c in station_calls(h, truth) if c["purpose"] == "confirmed"]
         assert calls, f"{truth.scenario} at {truth.venue_id} never reached a station"

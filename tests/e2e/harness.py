@@ -38,7 +38,7 @@ from kernel.clock import ScaledClock, SystemClock
 from kernel.contract import DeviceKind
 from kernel.registry import Venue
 from simulators.clock import AcceleratedClock
-from simulators.devices import ChargingStation, profile_for
+from simulators.devices import ChargingStation, GasDetector, profile_for
 from simulators.player import Player
 from simulators.records import GroundTruth, Message
 from simulators.registry_files import document
@@ -55,6 +55,7 @@ OFFICE = "+8602100000119"  # the subdistrict fire-safety office (alerting.office
 PROBE_START = datetime(2026, 5, 4, 2, 0, tzinfo=UTC)  # only to see which devices a run uses
 ANSWER_PORTS = 16
 ANSWER_SEQ = 100_000
+COMMANDED = (DeviceKind.CHARGING, DeviceKind.GAS)
 
 
 def wait_for(check: Callable[[], T | None], what: str, timeout: float = 20.0) -> T:
@@ -81,23 +82,25 @@ def registry_for(world: Subdistrict, run: Run) -> Subdistrict:
     )
 
 
-class Chargers:
-    """The charging devices' side of `set`: an MQTT client on their command topics that records
-    every command the engine sends and answers it as the contract's device does — the port goes
-    off and a `power_off` event carries the command's id back."""
+class Actuated:
+    """The commanded devices' side of `set` (charging ports, gas valves): an MQTT client on
+    their command topics that records every command the engine sends and answers it as the
+    contract's device does — the port goes off (`power_off`), the valve shuts (`valve_closed`),
+    the answer carrying the command's id."""
 
     def __init__(self, broker: PrivateMosquitto, clock: ScaledClock) -> None:
         self.commands: list[tuple[str, dict[str, Any]]] = []
         self._lock = threading.Lock()
         self._clock = clock
-        self._devices: dict[str, ChargingStation] = {}
+        self._chargers: dict[str, ChargingStation] = {}
+        self._valves: dict[str, GasDetector] = {}
         self._client = mqtt.Client(
-            CallbackAPIVersion.VERSION2, client_id=f"e2e-chargers-{secrets.token_hex(3)}"
+            CallbackAPIVersion.VERSION2, client_id=f"e2e-actuated-{secrets.token_hex(3)}"
         )
         subscribed = threading.Event()
 
         def on_connect(c: mqtt.Client, _u: Any, _f: Any, _r: Any, _p: Any) -> None:
-            c.subscribe(topics.command(DeviceKind.CHARGING, "+"), qos=1)
+            c.subscribe([(topics.command(kind, "+"), 1) for kind in COMMANDED])
 
         self._client.on_connect = on_connect
         self._client.on_subscribe = lambda *_a: subscribed.set()
@@ -107,8 +110,8 @@ class Chargers:
         if not subscribed.wait(10):
             raise AssertionError(f"no SUBACK from the broker at {broker.host}:{broker.port}")
 
-    def _device(self, device_id: str) -> ChargingStation:
-        if device_id not in self._devices:
+    def _charger(self, device_id: str) -> ChargingStation:
+        if device_id not in self._chargers:
             rng = Random(device_id)
             profile = profile_for(DeviceKind.CHARGING, 300, rng)
             station = ChargingStation(
@@ -116,24 +119,40 @@ class Chargers:
             )
             # The answer goes on from the device's own counter, well past the scenario's.
             station.seq = ANSWER_SEQ
-            self._devices[device_id] = station
-        return self._devices[device_id]
+            self._chargers[device_id] = station
+        return self._chargers[device_id]
+
+    def _valve(self, device_id: str) -> GasDetector:
+        if device_id not in self._valves:
+            rng = Random(device_id)
+            profile = profile_for(DeviceKind.GAS, 300, rng)
+            detector = GasDetector(device_id, profile, rng, synced_at=self._clock.now())
+            detector.seq = ANSWER_SEQ
+            self._valves[device_id] = detector
+        return self._valves[device_id]
 
     def _on_command(self, _c: mqtt.Client, _u: Any, message: mqtt.MQTTMessage) -> None:
         body = json.loads(message.payload)
         with self._lock:
             self.commands.append((message.topic, body))
         parts = topics.parse(message.topic)
-        if parts is None or body.get("power") != "off":
+        if parts is None:
             return
-        for answer in self._device(parts.subject_id).command(
-            self._clock.now(), int(body["port"]), str(body["id"])
-        ):
+        now, command_id = self._clock.now(), str(body["id"])
+        if parts.kind == DeviceKind.CHARGING and body.get("power") == "off":
+            answers = self._charger(parts.subject_id).command(now, int(body["port"]), command_id)
+        elif parts.kind == DeviceKind.GAS and body.get("valve") == "close":
+            answers = self._valve(parts.subject_id).command(now, command_id)
+        else:
+            return
+        for answer in answers:
             self._client.publish(answer.topic, answer.payload, qos=1)
 
-    def seen(self) -> list[tuple[str, dict[str, Any]]]:
+    def seen(self, kind: DeviceKind = DeviceKind.CHARGING) -> list[tuple[str, dict[str, Any]]]:
+        """The commands sent to devices of `kind`, in order."""
         with self._lock:
-            return list(self.commands)
+            sent = list(self.commands)
+        return [(t, c) for t, c in sent if (p := topics.parse(t)) is not None and p.kind == kind]
 
     def close(self) -> None:
         self._client.disconnect()
@@ -149,7 +168,7 @@ class Live:
     api: str
     tokens: dict[str, str]
     receiver: Receiver
-    chargers: Chargers
+    devices: Actuated
     clock: ScaledClock
     speed: float
     world: Subdistrict
@@ -276,8 +295,8 @@ def live_engine(
         r = stack.enter_context(receiver())
         config = _engine_config(url, broker, bind, r)
         clock = ScaledClock(SystemClock(), speed, datetime.now(UTC).replace(microsecond=0))
-        chargers = Chargers(broker, clock)
-        stack.callback(chargers.close)
+        devices = Actuated(broker, clock)
+        stack.callback(devices.close)
         stop, ready = threading.Event(), threading.Event()
         crashed: list[BaseException] = []
 
@@ -300,7 +319,7 @@ def live_engine(
         assert not crashed, f"the engine failed at start-up: {crashed[0]!r}"
         # The run's venues do not depend on its start: the probe and the run use the same ones.
         run = compose(list(names), world, seed=seed, start=clock.now() - timedelta(seconds=skip_s))
-        live = Live(url, broker, f"http://{bind}", tokens, r, chargers, clock, speed, world, run)
+        live = Live(url, broker, f"http://{bind}", tokens, r, devices, clock, speed, world, run)
         yield live
         assert thread.is_alive(), f"the engine stopped during the test: {crashed}"
 

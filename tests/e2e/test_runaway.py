@@ -33,7 +33,7 @@ def test_a_pack_in_thermal_runaway_has_its_port_cut_and_calls_the_station(
         live.play([m for m in live.run.messages if m.at <= until])
 
         # The power-off command, on the charger's own `set` topic, for the runaway's port.
-        commands = wait_for(live.chargers.seen, "a command on a charging `set` topic")
+        commands = wait_for(live.devices.seen, "a command on a charging `set` topic")
         topic, command = commands[0]
         assert topic == f"fw/v1/charging/{charger}/set"
         assert (command["port"], command["power"]) == (port, "off"), command
@@ -76,7 +76,7 @@ def test_a_pack_in_thermal_runaway_has_its_port_cut_and_calls_the_station(
 
         # One command per port however much red evidence follows; the incident case, and the
         # hazard case of the port's own overtemp cut-off.
-        assert [(t, c["id"]) for t, c in live.chargers.seen()] == [(topic, command["id"])]
+        assert [(t, c["id"]) for t, c in live.devices.seen()] == [(topic, command["id"])]
         cases = live.get("/api/v1/cases", venue_id=venue.venue_id)["items"]
         assert sorted((c["kind"], c["hazard"], c["stage"]) for c in cases) == [
             ("hazard", "charging_overtemp", "reported"),

@@ -36,3 +36,16 @@ def test_one_scenario_does_not_depend_on_the_others_seed_stream() -> None:
         m for m in with_all.messages if any(d in m.topic for d in alone.truths[0].device_ids)
     ]
     assert alone.messages == tuple(flaming)  # it runs first, so it picks the same venue
+
+
+def test_the_gas_scenarios_are_the_same_for_a_seed_and_differ_across_seeds() -> None:
+    names = ["gas_leak", "cooking_vapour"]
+
+    def play(seed: int) -> tuple[str, str]:
+        r = compose(names, generate_world(1), seed=seed, start=START)
+        return traffic_lines(r.messages), truth_lines(r.truths)
+
+    first, again, other = play(9), play(9), play(10)
+    assert first == again
+    assert first[0] != other[0] and first[1] != other[1]
+    assert "valve_closed" in first[0] and "lel_pct" in first[0]

@@ -3,17 +3,30 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from random import Random
+from typing import Any
 
 import pytest
 
+from ingest.decode import decode
+from ingest.records import DeviceEvent, Reading, Rejected
 from kernel import topics
 from kernel.contract import DeviceKind
-from simulators import curves
-from simulators.devices import ChargingStation, LoadDetector, PortSample, SmokeDetector, SmokeSample
+from simulators import curves, naming
+from simulators.devices import (
+    ChargingStation,
+    GasDetector,
+    LoadDetector,
+    PortSample,
+    SmokeDetector,
+    SmokeSample,
+)
 from simulators.devices.base import Device, Profile
 from simulators.devices.smoke import FAST_S, QUIET_S
+from simulators.records import Message
+from tests.simulators.helpers import LIMITS, registry_view, world
 
 T0 = datetime(2026, 5, 1, 2, 0, tzinfo=UTC)
 CLEAN = SmokeSample(smoke_obs=0.2, temp_c=22.0, co_ppm=1.0, humidity_pct=55.0)
@@ -141,3 +154,96 @@ def test_the_charge_curve_is_flat_then_tapers() -> None:
     assert min(flat) >= 0.9 * 200.0
     assert curves.charge_power(full_s, 200.0, cc_s) == pytest.approx(curves.FULL_W)
     assert curves.charge_energy(full_s, 200.0, cc_s) > curves.charge_energy(cc_s, 200.0, cc_s)
+
+
+def gas_detector(valve: bool = True, **changes: object) -> GasDetector:
+    p = profile(battery_pct=None, fw="GD-3.1.4", **changes)
+    return GasDetector("GAS-V0001-01", p, Random(1), synced_at=T0, valve=valve)
+
+
+def _sample(d: GasDetector, lel: Callable[[float], float], span_s: float) -> list[Message]:
+    """Every message of `span_s` seconds of samples at the detector's own pace from T0."""
+    out, now = [], T0
+    while now < T0 + timedelta(seconds=span_s):
+        out.extend(d.observe(now, lel((now - T0).total_seconds())))
+        now = d.next_at(now)
+    return out
+
+
+def _b(message: Message) -> dict[str, Any]:
+    return dict(json.loads(message.payload))
+
+
+def _kinds(messages: list[Message]) -> list[str]:
+    return [str(_b(m).get("event", "reading")) for m in messages]
+
+
+def test_a_quiet_kitchen_reads_0_to_3_pct_lel_once_a_minute() -> None:
+    out = _sample(gas_detector(), lambda _t: 1.5, 600)
+    assert _kinds(out) == ["reading"] * 10
+    assert [(m.at - T0).total_seconds() for m in out] == [60.0 * i for i in range(10)]
+    for m in out:
+        b = _b(m)
+        assert 0.0 <= float(b["lel_pct"]) <= 3.0 and b["alarm"] is False and b["valve"] == "open"
+    assert "valve" not in _b(_sample(gas_detector(valve=False), lambda _t: 1.5, 1)[0])
+
+
+def test_gas_readings_come_every_5_s_from_5_pct_and_at_once_when_it_gets_there() -> None:
+    out = _sample(gas_detector(), lambda t: 1.0 if t < 90 else 8.0, 150)
+    times = [(m.at - T0).total_seconds() for m in out]
+    assert times == [0.0, 60.0, 90.0, *(90.0 + 5 * i for i in range(1, 12))]
+    assert all(float(_b(m)["lel_pct"]) >= 5.0 for m in out[2:])
+
+
+def test_the_detector_alarms_at_20_pct_lel_and_clears_when_the_gas_falls() -> None:
+    d = gas_detector()
+    out = _sample(d, lambda t: 1.0 if t < 30 else 24.0 if t < 60 else 2.0, 120)
+    events = [(m.at - T0, _b(m)) for m in out if m.topic.endswith("/event")]
+    assert [e["event"] for _, e in events] == ["alarm", "alarm_cleared"]
+    (alarm_at, alarm), (cleared_at, _) = events
+    assert alarm_at == timedelta(seconds=30) and cleared_at == timedelta(seconds=60)
+    assert float(alarm["lel_pct"]) >= curves.GAS_ALARM_LEL
+    flags = [(m.at - T0, _b(m)["alarm"]) for m in out if m.topic.endswith("/reading")]
+    assert all(flag is (alarm_at <= at < cleared_at) for at, flag in flags)
+    assert not d.alarm
+
+
+def test_a_close_command_shuts_the_valve_and_answers_with_its_id() -> None:
+    d = gas_detector()
+    _sample(d, lambda _t: 30.0, 10)
+    later = T0 + timedelta(seconds=10)
+    answer = d.command(later, "CMD-42")
+    assert len(answer) == 1 and answer[0].topic == topics.event("gas", "GAS-V0001-01")
+    b = _b(answer[0])
+    assert (b["event"], b["id"]) == ("valve_closed", "CMD-42")
+    assert d.valve == "closed" and d.closed_at == later
+    assert _b(d.observe(later + timedelta(seconds=5), 29.0)[-1])["valve"] == "closed"
+    again = _b(d.command(later + timedelta(seconds=6), "CMD-43")[0])
+    assert again["id"] == "CMD-43" and d.closed_at == later  # shut already: answered, not moved
+    assert [_b(m)["event"] for m in d.open_by_hand(later + timedelta(hours=1))] == ["valve_opened"]
+    assert d.valve == "open" and d.closed_at is None
+    assert gas_detector(valve=False).command(later, "CMD-44") == []  # nothing to close
+
+
+def test_a_gas_detectors_messages_pass_the_ingest_decoder() -> None:
+    device = next(
+        d for d in world().devices if d.kind == DeviceKind.GAS and naming.has_valve(d.location)
+    )
+    d = GasDetector(device.device_id, profile(battery_pct=None), Random(2), synced_at=T0)
+    out = [d.online(T0), d.status(T0)]
+    out += _sample(d, lambda t: 1.0 if t < 60 else 26.0 if t < 120 else 3.0, 180)
+    out += d.command(T0 + timedelta(seconds=100), "CMD-1")
+    out += d.open_by_hand(T0 + timedelta(seconds=200))
+    view = registry_view(world())
+    names = set()
+    for m in out:
+        outcome = decode(m.topic, m.payload, m.at, view, LIMITS)
+        assert not isinstance(outcome, Rejected), (outcome.reason, outcome.detail, m)
+        names.add(getattr(outcome, "event", type(outcome).__name__))
+        if isinstance(outcome, Reading):  # stored as sent
+            sent = _b(m)
+            assert (outcome.lel_pct, outcome.valve) == (sent["lel_pct"], sent["valve"])
+        if isinstance(outcome, DeviceEvent) and outcome.event == "valve_closed":
+            assert outcome.command_id == "CMD-1"
+    assert names == {"Availability", "DeviceStatus", "Reading", "alarm", "alarm_cleared",
+                     "valve_closed", "valve_opened"}  # fmt: skip

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
+from itertools import pairwise
 
 import pytest
 
 from kernel import topics
-from simulators import curves
+from kernel.contract import DeviceKind, VenueType
+from simulators import curves, naming
 from simulators.records import Outcome
 from simulators.scenarios import LIBRARY
 from simulators.scenarios.compose import SHANGHAI
+from simulators.scenarios.gas import stand_in_command
 from tests.simulators.helpers import events, readings, run, since, statuses, truth, world
 
 SEEDS = [1, 2, 3, 4]
@@ -225,3 +229,66 @@ def test_an_inspection_fails_items_and_a_rectification_answers_it() -> None:
     failed = [i["item"] for i in scans[1]["items"] if not i["ok"]]
     assert len(failed) == 3
     assert [i["item"] for i in scans[2]["items"]] == failed and scans[2]["case_id"]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_gas_leak_passes_25_pct_lel_until_the_valve_shuts_then_disperses(seed: int) -> None:
+    r = run(("gas_leak",), seed)
+    t = truth(r, "gas_leak")
+    assert (t.expected, t.bound_s) == (Outcome.ALARM, curves.GAS_BOUND_S)
+    assert world().venue(t.venue_id).venue_type == VenueType.SMALL_RESTAURANT
+    (detector,) = t.device_ids
+    registered = next(d for d in world().devices if d.device_id == detector)
+    assert registered.kind == DeviceKind.GAS and naming.has_valve(registered.location)
+    lel = readings(r, detector)
+    leak = t.start + timedelta(seconds=curves.LEAD_IN_S)
+    quiet = [b["lel_pct"] for m, b in lel if m.at < leak]
+    assert quiet and all(0.0 <= v <= 3.0 for v in quiet)
+    shut, answer = next((m, b) for m, b in events(r, detector) if b["event"] == "valve_closed")
+    assert answer["id"] == stand_in_command(detector)
+    before = [(m, b) for m, b in lel if m.at < shut.at]
+    crossed = next(m for m, b in before if b["lel_pct"] > 25.0)  # it builds past 25 % ...
+    assert since(t, crossed) > 0 and all(b["valve"] == "open" for _, b in before)
+    held = [b["lel_pct"] for m, b in before if m.at >= crossed.at]
+    assert min(held) > 23.0  # ... and stays up while the valve feeds it
+    after = [(m, b) for m, b in lel if m.at > shut.at]
+    assert all(b["valve"] == "closed" for _, b in after)
+    low = next(m for m, b in after if b["lel_pct"] < curves.GAS_FAST_LEL)
+    assert 30 <= (low.at - shut.at).total_seconds() <= 120  # it disperses over a minute or two
+    settled = shut.at + timedelta(seconds=120)
+    assert all(b["lel_pct"] < curves.GAS_FAST_LEL for m, b in after if m.at >= settled)
+    # The detector's own alarm: at the setpoint around the onset, cleared after the valve shut.
+    first = next(m for m, b in lel if b["alarm"])
+    assert t.device_alarm_window_s is not None
+    assert t.device_alarm_window_s[0] <= since(t, first) <= t.device_alarm_window_s[1]
+    names = [(m.at, b["event"]) for m, b in events(r, detector)]
+    assert [n for _, n in names] == ["alarm", "valve_closed", "alarm_cleared"]
+    assert names[2][0] < low.at
+    # While the gas is up the detector reports every 5 s, so the engine sees it building.
+    fast = [m.at for m, b in lel if t.onset <= m.at <= shut.at]
+    assert max((b - a).total_seconds() for a, b in pairwise(fast)) <= curves.GAS_FAST_S
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_cooking_vapour_spikes_for_seconds_and_its_alarm_clears_at_once(seed: int) -> None:
+    r = run(("cooking_vapour",), seed)
+    t = truth(r, "cooking_vapour")
+    assert (t.expected, t.bound_s) == (Outcome.NOTHING, None)
+    (detector,) = t.device_ids
+    lel = readings(r, detector)
+    top = curves.VAPOUR_PEAK_LEL[1] + curves.GAS_AMBIENT_LEL[1] + 5 * curves.GAS_NOISE_LEL
+    assert curves.VAPOUR_ALARM_PEAK_LEL[0] <= max(b["lel_pct"] for _, b in lel) <= top
+    # Each puff (minutes apart): readings over 5 % LEL for less than a minute, then quiet again.
+    puffs: list[list[float]] = []
+    for m, b in lel:
+        if b["lel_pct"] >= curves.GAS_FAST_LEL:
+            if not puffs or since(t, m) - puffs[-1][-1] > curves.VAPOUR_GAP_S[0] / 2:
+                puffs.append([])
+            puffs[-1].append(since(t, m))
+    assert len(puffs) == curves.VAPOUR_BURSTS
+    assert all(p[-1] - p[0] < 60.0 for p in puffs)
+    names = [(m.at, b["event"]) for m, b in events(r, detector)]
+    assert names and [n for _, n in names] == ["alarm", "alarm_cleared"] * (len(names) // 2)
+    assert all(
+        (b[0] - a[0]).total_seconds() < 40.0 for a, b in zip(names[::2], names[1::2], strict=True)
+    )

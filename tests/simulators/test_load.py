@@ -19,7 +19,8 @@ from firewatch.cli_load import add_commands
 from firewatch.config import Config
 from firewatch.embedded.load_broker import private_mosquitto
 from kernel import topics
-from kernel.contract import CHARGING_STATES, EVENTS, MAX_PAYLOAD_BYTES, DeviceKind, MessageType
+from kernel.contract import CHARGING_STATES, MAX_PAYLOAD_BYTES, DeviceKind, MessageType
+from kernel.kinds import EVENTS
 from simulators.errors import LoadBrokerError, LoadError
 from simulators.load import (
     Burst,
@@ -71,6 +72,7 @@ def test_every_acknowledged_message_is_delivered(run: tuple[LoadReport, DrainRes
     assert drain.per_type() == {t: n for t, n in report.per_type.items() if n}
     assert sum(report.per_kind.values()) == report.acked
     assert set(report.per_kind) == {str(k) for k in DeviceKind}
+    assert all(report.per_kind.values()), report.per_kind  # every kind of the contract spoke
 
 
 def test_rate_roughly_reached(run: tuple[LoadReport, DrainResult]) -> None:
@@ -130,6 +132,10 @@ def _check_body(kind: DeviceKind, mtype: str, m: dict[str, object]) -> None:
         assert isinstance(m["occupied"], bool)
         assert isinstance(m["people"], int)
         assert isinstance(m["still_minutes"], int)
+    elif kind is DeviceKind.GAS:
+        assert _number(m["lel_pct"], 0, 100)
+        assert m["alarm"] is False  # a quiet kitchen: load never raises an alarm
+        assert m["valve"] == "open"
     else:
         pytest.fail(f"{kind} has no readings in the contract, got {m}")
 
@@ -211,24 +217,30 @@ def test_schedule(schedule: Schedule, t: float, due: int) -> None:
 
 
 def test_report_counts_by_kind_and_type() -> None:
-    devices = generate_devices(4)  # one of each kind, dealt to two workers: 0,2 and 1,3
+    devices = generate_devices(5)  # one of each kind, dealt to two workers: 0,2,4 and 1,3
+    assert [d.kind for d in devices] == [DeviceKind.SMOKE, DeviceKind.CHARGING,
+                                         DeviceKind.ELEVATOR, DeviceKind.OCCUPANCY, DeviceKind.GAS]  # fmt: skip
     results = [
-        WorkerResult(0, published=(20, 20), acked=(20, 19), started=10.0, finished=12.0),
+        WorkerResult(0, published=(20, 20, 20), acked=(20, 19, 20), started=10.0, finished=12.0),
         WorkerResult(1, published=(20, 20), acked=(20, 20), started=10.0, finished=11.0),
     ]
     report = build_report(
-        devices, results, target_per_s=40.0, scheduled=80, bursty=False, stopped_early=False
+        devices, results, target_per_s=40.0, scheduled=100, bursty=False, stopped_early=False
     )
-    assert report.published == 80
-    assert report.acked == 79
+    assert report.published == 100
+    assert report.acked == 99
     assert report.lost == 1
-    assert report.achieved_per_s == 79 / 2.0
-    assert report.per_kind == {"smoke": 20, "charging": 20, "elevator": 19, "occupancy": 20}
-    # smoke, charging: 18 readings, 1 event, 1 status; lift camera: 19 events acked (its status,
-    # seq 19, was not); presence: 19 readings, 1 status
-    assert report.per_type == {"reading": 18 + 18 + 19, "event": 1 + 1 + 19, "status": 1 + 1 + 1}
+    assert report.achieved_per_s == 99 / 2.0
+    assert report.per_kind == {
+        "smoke": 20, "charging": 20, "elevator": 19, "occupancy": 20, "gas": 20
+    }  # fmt: skip
+    # smoke, charging, gas: 18 readings, 1 event, 1 status; lift camera: 19 events acked (its
+    # status, seq 19, was not); presence: 19 readings, 1 status
+    assert report.per_type == {
+        "reading": 18 + 18 + 19 + 18, "event": 1 + 1 + 19 + 1, "status": 1 + 1 + 1 + 1
+    }  # fmt: skip
     assert [d.device_id for d in report.devices] == [d.device_id for d in devices]
-    assert sum(1 for _ in report.expected()) == 79
+    assert sum(1 for _ in report.expected()) == 99
 
 
 def test_devices_from_registry(tmp_path: Path) -> None:

@@ -8,9 +8,11 @@ import math
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from kernel.contract import E164_PATTERN, ID_PATTERN, DeviceKind, StationKind, VenueType
 from kernel.registry import Station, Venue
-from simulators import registry_files
+from simulators import naming, registry_files, subdistrict
 from simulators.subdistrict import CATEGORY, CENTRE, generate
 from tests.simulators.helpers import world
 
@@ -79,6 +81,24 @@ def test_devices_sit_where_they_belong() -> None:
     assert not presence & {VenueType.HIGH_RISE, VenueType.EBIKE_SHED, VenueType.SMALL_SCHOOL}
     sheds = [v for v in sub.venues if v.venue_type == VenueType.EBIKE_SHED]
     assert all(DeviceKind.CHARGING in kinds[v.venue_id] for v in sheds)
+    # One gas detector in every small restaurant's kitchen, none elsewhere; about half drive
+    # the kitchen's shut-off valve.
+    gas = [d for d in sub.devices if d.kind == DeviceKind.GAS]
+    restaurants = [v for v in sub.venues if v.venue_type == VenueType.SMALL_RESTAURANT]
+    assert sorted(d.venue_id for d in gas) == sorted(v.venue_id for v in restaurants)
+    assert all(d.device_id == f"GAS-{d.venue_id}-01" and "后厨" in d.location for d in gas)
+    valves = sum(naming.has_valve(d.location) for d in gas)
+    assert 0.25 * len(gas) <= valves <= 0.75 * len(gas)
+
+
+def test_the_gas_detectors_leave_every_other_venue_and_device_as_it_was(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with_gas = generate(3)
+    monkeypatch.setattr(subdistrict, "ADDED", {})
+    without = generate(3)
+    assert with_gas.venues == without.venues and with_gas.stations == without.stations
+    assert tuple(d for d in with_gas.devices if d.kind != DeviceKind.GAS) == without.devices
 
 
 def test_values_are_valid_for_the_contract() -> None:
