@@ -314,12 +314,12 @@ class HealthWatch(threading.Thread):
             while not self.stop.wait(0.1):
                 self.asked += 1
                 try:
-                    status = client.get(self.url).status_code
+                    answer = client.get(self.url)
                 except httpx.HTTPError as exc:
                     self.bad.append(repr(exc))
                 else:
-                    if status != 200:
-                        self.bad.append(str(status))
+                    if answer.status_code != 200:  # with what the engine says is wrong
+                        self.bad.append(f"{answer.status_code} {answer.text[:300]}")
 
 
 @pytest.mark.slow
