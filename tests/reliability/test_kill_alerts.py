@@ -362,7 +362,16 @@ def test_kill_9_while_venues_burn_every_fire_called_once_and_every_notice_delive
         (row["key"], row["state"]) for row in box.values() if row["state"] != "delivered"
     ]
     assert not undelivered, f"{undelivered}; {why_}"
-    assert set(got) == set(box), f"{set(got) ^ set(box)}; {why_}"
+    # The engine's own notices (a replay after a kill on a busy machine can lag past
+    # engine.lag_alert_s) are in the outbox too, without an alert: delivered, and nothing else.
+    engine_notices = {
+        row["notification_id"]: row["state"]
+        for row in rows(fresh_db, "SELECT * FROM notification WHERE alert_id IS NULL")
+    }
+    assert set(engine_notices.values()) <= {"delivered"}, f"{engine_notices}; {why_}"
+    assert set(got) == set(box) | set(engine_notices), (
+        f"{set(got) ^ (set(box) | set(engine_notices))}; {why_}"
+    )
     # Promptly: a kill delays a notice by the restart, not more (a killed deliverer's claims
     # are free once its database session is gone, not when their lease runs out).
     for row in box.values():
