@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from types import TracebackType
-from typing import Protocol
+from typing import Final, Protocol
 
 import paho.mqtt.client as mqtt
 import psycopg
@@ -45,18 +45,18 @@ class CommandReason(StrEnum):
     NO_PORT = "no_port_named"  # a port command, and the evidence does not say which port
 
 
+_BY_NAME: Final = {kind.value: k for kind, k in KINDS.items()}
+
+
 def decide_command(signal: Signal, device_kind: str | None) -> CommandReason:
     if signal.level != Level.RED:
         return CommandReason.NOT_RED
-    declared = KINDS.get(DeviceKind(device_kind)) if device_kind in _KIND_NAMES else None
+    declared = _BY_NAME.get(device_kind or "")
     if declared is None or declared.command is None:
         return CommandReason.NO_COMMAND
     if declared.command.target is not None and signal.port is None:
         return CommandReason.NO_PORT
     return CommandReason.SEND
-
-
-_KIND_NAMES = frozenset(k.value for k in DeviceKind)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +157,7 @@ def unpublished(conn: psycopg.Connection) -> list[Command]:
         " WHERE published_at IS NULL AND answered_at IS NULL AND escalated_at IS NULL"
         " ORDER BY requested_at"
     ).fetchall()
-    return [Command(c, d, DeviceKind(k), p, r) for c, d, k, p, r in rows if k in _KIND_NAMES]
+    return [Command(c, d, DeviceKind(k), p, r) for c, d, k, p, r in rows if k in _BY_NAME]
 
 
 def mark_published(conn: psycopg.Connection, command_id: str, now: datetime) -> None:

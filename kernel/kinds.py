@@ -329,8 +329,3 @@ def criteria() -> dict[str, str]:
         for u in (*k.reading, *k.event_fields)
         if u.field.criterion is not None
     }
-
-
-def answers() -> dict[str, DeviceKind]:
-    """Event name of a command's answer -> the kind that sends it."""
-    return {k.command.answer: kind for kind, k in KINDS.items() if k.command is not None}
