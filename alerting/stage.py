@@ -75,10 +75,10 @@ class HasCaseId(Protocol):
 
 
 class IncidentSink(Protocol):
-    """The cases stage's entry for confirmed fires (cases.consumer.CaseIntake fits)."""
+    """The cases stage's entry for confirmed alerts (cases.consumer.CaseIntake fits)."""
 
     def open_incident(
-        self, alert_id: str, venue_id: str, at: datetime, summary: str
+        self, alert_id: str, venue_id: str, at: datetime, summary: str, sensed: frozenset[str]
     ) -> HasCaseId: ...
 
 
@@ -335,15 +335,17 @@ class AlertStage:
         rows = (
             self._db()
             .execute(
-                "SELECT alert_id, venue_id, confirmed_at, summary FROM alert WHERE kind = 'fire'"
+                "SELECT alert_id, venue_id, confirmed_at, summary, criteria FROM alert"
+                " WHERE kind = 'fire'"
                 " AND confirmed_at > %s AND case_id IS NULL",
                 (since,),
             )
             .fetchall()
         )
-        for alert_id, venue_id, at, summary in rows:
+        for alert_id, venue_id, at, summary, criteria in rows:
+            sensed = frozenset(criteria) if isinstance(criteria, dict) else frozenset()
             try:
-                opened = self._incidents.open_incident(alert_id, venue_id, at, summary)
+                opened = self._incidents.open_incident(alert_id, venue_id, at, summary, sensed)
             except Exception:  # the cases stage's failure must not stop alerting
                 log.exception("incident case for alert %s not opened, will retry", alert_id)
                 continue

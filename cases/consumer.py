@@ -114,9 +114,11 @@ class CaseIntake:
             self.applied = applied
         return applied
 
-    def open_incident(self, alert_id: str, venue_id: str, at: datetime, summary: str) -> Opened:
-        """An incident case for a confirmed fire alert (follow-up and investigation)."""
-        alert = ConfirmedAlert(alert_id, venue_id, at, summary)
+    def open_incident(self, alert_id: str, venue_id: str, at: datetime, summary: str,
+                      sensed: frozenset[str] = frozenset()) -> Opened:  # fmt: skip
+        """An incident case for a confirmed alert (follow-up and investigation): a fire's, or a
+        gas leak's when it sensed combustible gas."""
+        alert = ConfirmedAlert(alert_id, venue_id, at, summary, sensed)
         opened: Opened = self._with_conn(
             lambda c: open_incident(c, alert, self._clock.now(), self._settings)
         )

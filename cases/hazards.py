@@ -31,6 +31,7 @@ class HazardType:
 
 
 FIRE_INCIDENT: Final = "fire_incident"
+GAS_INCIDENT: Final = "gas_leak_incident"
 
 CATALOGUE: Final[tuple[HazardType, ...]] = (
     HazardType("evacuation_blocked", "疏散通道堵塞", True, 1, ("evacuation_clear",)),
@@ -57,6 +58,7 @@ CATALOGUE: Final[tuple[HazardType, ...]] = (
     HazardType("wiring_unsafe", "电气线路隐患", False, 7, ("wiring_safe",)),
     HazardType("unauthorised_loft", "违规搭建阁楼", False, 30, ("no_unauthorised_loft",)),
     HazardType(FIRE_INCIDENT, "火警事件跟进调查", False, 7),
+    HazardType(GAS_INCIDENT, "燃气泄漏事件跟进调查", False, 7),
 )
 
 BY_NAME: Final = {h.name: h for h in CATALOGUE}

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Final
 
 import psycopg
 
@@ -22,6 +23,7 @@ from cases.opening import Finding, Opened, open_case
 from cases.records import Actor, Kind, Reason, Role, Source, Stage
 from cases.settings import CasesSettings
 from ingest.records import VenueScan
+from kernel.kinds import FIELDS
 from rules.evidence import Category, Evidence
 
 RECTIFIABLE = frozenset({Stage.REPORTED, Stage.REGISTERED, Stage.DISPATCHED, Stage.HANDLING})
@@ -51,6 +53,7 @@ class ConfirmedAlert:
     venue_id: str
     at: datetime
     summary: str
+    sensed: frozenset[str] = frozenset()  # the alert's criteria (kernel.kinds: smoke, lel, ...)
 
 
 def scan_actor(scan: VenueScan) -> Actor:
@@ -135,10 +138,14 @@ def finding_from_evidence(evidence: Evidence) -> Finding | None:
     )
 
 
+_GAS: Final = FIELDS["lel_pct"].criterion
+
+
 def finding_from_alert(alert: ConfirmedAlert) -> Finding:
+    """A gas leak (a kitchen detector's % LEL) is followed up as one, anything else as a fire."""
     return Finding(
         venue_id=alert.venue_id,
-        hazard=hazards.FIRE_INCIDENT,
+        hazard=hazards.GAS_INCIDENT if _GAS in alert.sensed else hazards.FIRE_INCIDENT,
         kind=Kind.INCIDENT,
         source=Source.ALERT,
         source_ref=alert.alert_id,

@@ -125,6 +125,17 @@ def test_a_confirmed_fire_alert_opens_a_registered_incident_case(conn: psycopg.C
     assert open_incident(conn, alert, T0, S).result is OpenResult.ALREADY_APPLIED
 
 
+def test_a_confirmed_gas_leak_opens_a_gas_leak_incident(conn: psycopg.Connection) -> None:
+    """A kitchen's leak is followed up as a gas leak, not a fire; the venue's fire alert opened
+    later (smoke, heat) is a fire incident of its own."""
+    gas = ConfirmedAlert("AL-2", "V-FLAT", T0, "确认燃气泄漏", frozenset({"lel"}))
+    case = load(conn, open_incident(conn, gas, T0, S).case_id)
+    assert (case.kind, case.stage, case.hazard) == ("incident", Stage.REGISTERED,
+                                                    "gas_leak_incident")  # fmt: skip
+    fire = ConfirmedAlert("AL-3", "V-FLAT", T0, "确认火警", frozenset({"smoke", "heat"}))
+    assert load(conn, open_incident(conn, fire, T0, S).case_id).hazard == "fire_incident"
+
+
 def test_unknown_venue_is_refused_with_its_name(conn: psycopg.Connection) -> None:
     with pytest.raises(CaseError, match="venue V-NOPE: it is not in the registry"):
         open_incident(conn, ConfirmedAlert("AL-9", "V-NOPE", T0, "x"), T0, S)

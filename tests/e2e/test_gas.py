@@ -80,7 +80,8 @@ def test_a_kitchen_gas_leak_shuts_the_valve_and_calls_venue_and_station(
         assert all(c.get("valve") == "close" for _, c in live.devices.seen(DeviceKind.GAS))
         cases = live.get("/api/v1/cases", venue_id=venue.venue_id)["items"]
         incident = [c for c in cases if c["kind"] == "incident"]
-        assert len(incident) == 1 and incident[0]["stage"] == "registered", cases
+        assert [(c["hazard"], c["stage"]) for c in incident] == [
+            ("gas_leak_incident", "registered")], cases  # fmt: skip
         fire = next(
             a for a in alerts_at(live, venue.venue_id) if a["alert_id"] == alert["alert_id"]
         )
