@@ -27,7 +27,7 @@ from psycopg import sql
 
 from firewatch.db.migrate import migrate
 from firewatch.embedded.ports import free_port
-from ingest.stream import Batch
+from firewatch.ingest.stream import Batch
 
 LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 _TICKS = os.sysconf("SC_CLK_TCK")
@@ -201,7 +201,7 @@ def engine_child_main() -> None:
     from firewatch import config as config_module
     from firewatch import logs
     from firewatch.engine import run_engine
-    from kernel.clock import SystemClock
+    from firewatch.kernel.clock import SystemClock
 
     config = config_module.load(None)
     logs.configure(config.general.log_level)

@@ -44,21 +44,21 @@ import paho.mqtt.client as mqtt
 import psycopg
 from paho.mqtt.enums import CallbackAPIVersion
 
-from alerting import AckSettings, Alerting, AlertSettings, AlertStage, DeliverySettings
 from bench._support import postgres_server, scratch_database
+from firewatch.alerting import AckSettings, Alerting, AlertSettings, AlertStage, DeliverySettings
 from firewatch.embedded.load_broker import private_mosquitto
+from firewatch.ingest.decode import DecodeLimits
+from firewatch.ingest.pipeline import IngestPipeline, IngestSettings
+from firewatch.ingest.records import Reading
+from firewatch.ingest.stream import Batch
+from firewatch.ingest.subscribe import Subscriber
+from firewatch.kernel import topics
+from firewatch.kernel.broker import BrokerAddress
+from firewatch.kernel.clock import SystemClock
+from firewatch.kernel.contract import DeviceKind, Level
 from firewatch.registry import import_document
-from ingest.decode import DecodeLimits
-from ingest.pipeline import IngestPipeline, IngestSettings
-from ingest.records import Reading
-from ingest.stream import Batch
-from ingest.subscribe import Subscriber
-from kernel import topics
-from kernel.broker import BrokerAddress
-from kernel.clock import SystemClock
-from kernel.contract import DeviceKind, Level
-from rules.evidence import Category, Evidence, ReadingRef, Scope
-from simulators.load import generate_devices, registry_document, run_load
+from firewatch.rules.evidence import Category, Evidence, ReadingRef, Scope
+from firewatch.simulators.load import generate_devices, registry_document, run_load
 
 STATION_PHONE = "+8613800000777"
 EVIDENCE_SOURCE = "bench stand-in for rules: smoke alarm=true with >= 8 °C rise -> red evidence"

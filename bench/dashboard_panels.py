@@ -41,16 +41,16 @@ import psycopg
 from psycopg import sql
 
 from bench._support import postgres_server, scratch_database
-from dashboards.boards import all_boards
-from dashboards.boards.venue import RAW_UP_TO
-from dashboards.macros import parse_duration
-from dashboards.model import Board
-from dashboards.probe import resolve_variables, run_panel
-from dashboards.rollups import RollupSettings, refresh
+from firewatch.dashboards.boards import all_boards
+from firewatch.dashboards.boards.venue import RAW_UP_TO
+from firewatch.dashboards.macros import parse_duration
+from firewatch.dashboards.model import Board
+from firewatch.dashboards.probe import resolve_variables, run_panel
+from firewatch.dashboards.rollups import RollupSettings, refresh
 from firewatch.db.partitions import partition_name
 from firewatch.registry import import_registry
-from simulators import registry_files
-from simulators.subdistrict import generate
+from firewatch.simulators import registry_files
+from firewatch.simulators.subdistrict import generate
 
 ZONE = "Asia/Shanghai"
 RAW_SPAN = parse_duration(RAW_UP_TO.replace(" hours", "h"))

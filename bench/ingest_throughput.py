@@ -42,14 +42,14 @@ from bench._support import (
     thread_cpu_s,
 )
 from firewatch.embedded.load_broker import private_mosquitto
+from firewatch.ingest.decode import DecodeLimits
+from firewatch.ingest.pipeline import IngestPipeline, IngestSettings
+from firewatch.ingest.stream import Batch
+from firewatch.ingest.subscribe import Subscriber
+from firewatch.kernel.broker import BrokerAddress
+from firewatch.kernel.clock import SystemClock
 from firewatch.registry import import_registry
-from ingest.decode import DecodeLimits
-from ingest.pipeline import IngestPipeline, IngestSettings
-from ingest.stream import Batch
-from ingest.subscribe import Subscriber
-from kernel.broker import BrokerAddress
-from kernel.clock import SystemClock
-from simulators.load import generate_devices, registry_document, run_load
+from firewatch.simulators.load import generate_devices, registry_document, run_load
 
 
 def say(text: str) -> None:

@@ -21,8 +21,8 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from firewatch.embedded.load_broker import private_mosquitto
-from kernel import topics
-from simulators.load import (
+from firewatch.kernel import topics
+from firewatch.simulators.load import (
     Burst,
     CountingDrain,
     LoadDevice,
@@ -32,7 +32,7 @@ from simulators.load import (
     payload,
     run_load,
 )
-from simulators.load.payloads import epoch_ms_bytes
+from firewatch.simulators.load.payloads import epoch_ms_bytes
 
 BASELINE_BACKLOG = 2000
 """The baseline may run this many messages ahead of its PUBACKs, like the generator's window."""

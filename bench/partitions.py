@@ -43,8 +43,8 @@ from bench._support import EngineChild, load_average, postgres_server, say, scra
 from bench.ingest_throughput import load_registry
 from bench.soak import count_rows
 from firewatch.embedded.load_broker import private_mosquitto
-from ingest.partition import Partition, PartitionKey
-from simulators.load import (
+from firewatch.ingest.partition import Partition, PartitionKey
+from firewatch.simulators.load import (
     LoadDevice,
     LoadReport,
     generate_devices,

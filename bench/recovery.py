@@ -50,15 +50,15 @@ import psycopg
 from bench._support import postgres_server, say, scratch_database
 from firewatch.config import Config
 from firewatch.evaluation import Evaluator
+from firewatch.ingest.decode import decode
+from firewatch.ingest.records import Decoded, DeviceInfo, Rejected, StaticRegistry, VenueInfo
+from firewatch.ingest.store import BatchWriter
+from firewatch.ingest.stream import Batch
+from firewatch.ingest.timestamps import DecodeLimits
+from firewatch.kernel import topics
+from firewatch.kernel.clock import SystemClock
+from firewatch.kernel.contract import DeviceKind
 from firewatch.stages import start_stages
-from ingest.decode import decode
-from ingest.records import Decoded, DeviceInfo, Rejected, StaticRegistry, VenueInfo
-from ingest.store import BatchWriter
-from ingest.stream import Batch
-from ingest.timestamps import DecodeLimits
-from kernel import topics
-from kernel.clock import SystemClock
-from kernel.contract import DeviceKind
 
 VENUES = 100
 SMOKE_PER_VENUE = 6

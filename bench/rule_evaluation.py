@@ -31,21 +31,21 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ingest.decode import decode
-from ingest.records import Decoded, DeviceInfo, Rejected, StaticRegistry, VenueInfo
-from ingest.stream import Batch
-from ingest.timestamps import DecodeLimits
-from kernel import topics
-from kernel.contract import VenueType
-from rules.compile import listens
-from rules.conditions import compile_condition
-from rules.detectors.base import LocalDay
-from rules.directory import Directory
-from rules.engine import RuleEngine, arrival
-from rules.loader import DEFAULT_DIR, Library, load_library
-from rules.spec import Condition, Params, Rise, RuleSpec, RuleType, Source
-from simulators.load import generate_devices, message_type_for, payload
-from simulators.load.payloads import epoch_ms_bytes
+from firewatch.ingest.decode import decode
+from firewatch.ingest.records import Decoded, DeviceInfo, Rejected, StaticRegistry, VenueInfo
+from firewatch.ingest.stream import Batch
+from firewatch.ingest.timestamps import DecodeLimits
+from firewatch.kernel import topics
+from firewatch.kernel.contract import VenueType
+from firewatch.rules.compile import listens
+from firewatch.rules.conditions import compile_condition
+from firewatch.rules.detectors.base import LocalDay
+from firewatch.rules.directory import Directory
+from firewatch.rules.engine import RuleEngine, arrival
+from firewatch.rules.loader import DEFAULT_DIR, Library, load_library
+from firewatch.rules.spec import Condition, Params, Rise, RuleSpec, RuleType, Source
+from firewatch.simulators.load import generate_devices, message_type_for, payload
+from firewatch.simulators.load.payloads import epoch_ms_bytes
 
 ZONE = ZoneInfo("Asia/Shanghai")
 START = datetime(2026, 5, 1, 2, 0, tzinfo=UTC)

@@ -25,13 +25,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ingest.records import Decoded, Reading
-from kernel.contract import DeviceKind
-from models.artifact import build, decode, encode
-from models.evaluate import QUICK_TRAIN_SEEDS, START, quiet_day, train_models
-from models.labels import scenario_run
-from models.stage import Loaded, ModelSet, RiskStage
-from simulators.subdistrict import generate
+from firewatch.ingest.records import Decoded, Reading
+from firewatch.kernel.contract import DeviceKind
+from firewatch.models.artifact import build, decode, encode
+from firewatch.models.evaluate import QUICK_TRAIN_SEEDS, START, quiet_day, train_models
+from firewatch.models.labels import scenario_run
+from firewatch.models.stage import Loaded, ModelSet, RiskStage
+from firewatch.simulators.subdistrict import generate
 
 BATCH = 2000
 
@@ -42,7 +42,7 @@ def say(text: str) -> None:
 
 def reloaded(models: ModelSet) -> ModelSet:
     """The same models after a trip through their stored form."""
-    from models.artifact import Artifact
+    from firewatch.models.artifact import Artifact
 
     def trip(m: Loaded) -> Loaded:
         artifact = Artifact(m.info, m.model.to_params(), m.calibration)

@@ -34,7 +34,7 @@ import psycopg
 from bench._support import EngineChild, load_average, postgres_server, say, scratch_database
 from bench.ingest_throughput import load_registry
 from firewatch.embedded.load_broker import private_mosquitto
-from simulators.load import LoadDevice, LoadProgress, generate_devices, run_load
+from firewatch.simulators.load import LoadDevice, LoadProgress, generate_devices, run_load
 
 KEPT_UP = 0.95
 """A step is sustained when the engine stored at least this share of the offered rate."""

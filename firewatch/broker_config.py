@@ -22,8 +22,8 @@ from typing import Final
 
 import psycopg
 
-from kernel import topics
-from kernel.contract import DeviceKind, MessageType
+from firewatch.kernel import topics
+from firewatch.kernel.contract import DeviceKind, MessageType
 
 ENGINE_USER: Final = "firewatch-engine"
 SCAN_BRIDGE_USER: Final = "firewatch-scan-bridge"

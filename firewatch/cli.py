@@ -82,7 +82,7 @@ def _stop_on_signals(doing: str) -> threading.Event:
 def _run(args: argparse.Namespace, config: Config) -> int:
     from firewatch.engine import run_engine
     from firewatch.errors import SchemaMissingError
-    from kernel.clock import SystemClock
+    from firewatch.kernel.clock import SystemClock
 
     stop = _stop_on_signals("draining what is in flight")
     if args.partition:
@@ -98,8 +98,8 @@ def _run(args: argparse.Namespace, config: Config) -> int:
 
 
 def _watchdog(args: argparse.Namespace, config: Config) -> int:
+    from firewatch.kernel.clock import SystemClock
     from firewatch.watchdog import run_watchdog
-    from kernel.clock import SystemClock
 
     stop = _stop_on_signals("stopping the watchdog")
     try:

@@ -19,15 +19,15 @@ from typing import TYPE_CHECKING
 
 import psycopg
 
-from cases import hazards, reminders, store
-from cases.assessment import Month, assess, render_csv, render_html, render_table
-from cases.errors import CaseNotFoundError
-from cases.inspections import Coverage, coverage
-from cases.records import Stage, Supervision
-from cases.settings import settings_from_config
 from firewatch import services
+from firewatch.cases import hazards, reminders, store
+from firewatch.cases.assessment import Month, assess, render_csv, render_html, render_table
+from firewatch.cases.errors import CaseNotFoundError
+from firewatch.cases.inspections import Coverage, coverage
+from firewatch.cases.records import Stage, Supervision
+from firewatch.cases.settings import settings_from_config
 from firewatch.config import Config
-from kernel.clock import SystemClock
+from firewatch.kernel.clock import SystemClock
 
 if TYPE_CHECKING:  # argparse's class is generic only to type checkers
     Actions = argparse._SubParsersAction[argparse.ArgumentParser]

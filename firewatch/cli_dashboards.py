@@ -7,11 +7,11 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dashboards.datasource import DataSource
-from dashboards.errors import DashboardPublishError, DataSourceError
-from dashboards.export import FOLDER_TITLE, dashboards, export
-from dashboards.publish import connect, publish
 from firewatch.config import Config
+from firewatch.dashboards.datasource import DataSource
+from firewatch.dashboards.errors import DashboardPublishError, DataSourceError
+from firewatch.dashboards.export import FOLDER_TITLE, dashboards, export
+from firewatch.dashboards.publish import connect, publish
 
 if TYPE_CHECKING:
     Actions = argparse._SubParsersAction[argparse.ArgumentParser]

@@ -15,13 +15,13 @@ from pathlib import Path
 from typing import Any, Final, TextIO
 
 from firewatch.config import Config, mask_url
-from kernel.broker import BrokerAddress
-from simulators.errors import DeviceListError, LoadError, ScheduleError
-from simulators.load.devices import devices_from_registry, generate_devices
-from simulators.load.registry import registry_document
-from simulators.load.report import LoadReport
-from simulators.load.runner import LoadProgress, run_load
-from simulators.load.schedule import Burst
+from firewatch.kernel.broker import BrokerAddress
+from firewatch.simulators.errors import DeviceListError, LoadError, ScheduleError
+from firewatch.simulators.load.devices import devices_from_registry, generate_devices
+from firewatch.simulators.load.registry import registry_document
+from firewatch.simulators.load.report import LoadReport
+from firewatch.simulators.load.runner import LoadProgress, run_load
+from firewatch.simulators.load.schedule import Burst
 
 DEFAULT_URL: Final = "mqtt://127.0.0.1:1883"
 

@@ -23,11 +23,11 @@ import psycopg
 
 from firewatch import services
 from firewatch.config import Config
-from kernel.clock import SystemClock
-from kernel.contract import DeviceKind
+from firewatch.kernel.clock import SystemClock
+from firewatch.kernel.contract import DeviceKind
 
 if TYPE_CHECKING:  # argparse's class is generic only to type checkers
-    from models.evaluate import RulesFactory
+    from firewatch.models.evaluate import RulesFactory
 
     Actions = argparse._SubParsersAction[argparse.ArgumentParser]
 
@@ -82,8 +82,8 @@ def add_commands(subparsers: Actions) -> Actions:
 
 
 def train_command(args: argparse.Namespace, config: Config) -> int:
-    from models import store, training
-    from models.labels import labelled
+    from firewatch.models import store, training
+    from firewatch.models.labels import labelled
 
     now = SystemClock().now()
     if args.kind == "fire":
@@ -120,7 +120,7 @@ def train_command(args: argparse.Namespace, config: Config) -> int:
 
 
 def _report(artifact: object) -> None:
-    from models.artifact import Artifact
+    from firewatch.models.artifact import Artifact
 
     assert isinstance(artifact, Artifact)
     i = artifact.info
@@ -129,7 +129,7 @@ def _report(artifact: object) -> None:
 
 
 def list_command(args: argparse.Namespace, config: Config) -> int:
-    from models import store
+    from firewatch.models import store
 
     with ExitStack() as stack, psycopg.connect(services.database_url(config, stack)) as conn:
         rows = store.listing(conn)
@@ -146,9 +146,9 @@ def list_command(args: argparse.Namespace, config: Config) -> int:
 
 
 def eval_command(args: argparse.Namespace, config: Config) -> int:
-    from models.errors import DataMissingError
-    from models.evaluate import default_rules, run_eval, table
-    from models.realdata import DATA_DIR
+    from firewatch.models.errors import DataMissingError
+    from firewatch.models.evaluate import default_rules, run_eval, table
+    from firewatch.models.realdata import DATA_DIR
 
     def say(text: str) -> None:
         print(text, file=sys.stderr, flush=True)

@@ -23,10 +23,10 @@ import psycopg
 
 from firewatch import services
 from firewatch.config import Config
-from rules.backtest import run_backtest
-from rules.errors import RuleLibraryError
-from rules.loader import DEFAULT_DIR, Library, load_library
-from rules.unit import run_library_tests, untested
+from firewatch.rules.backtest import run_backtest
+from firewatch.rules.errors import RuleLibraryError
+from firewatch.rules.loader import DEFAULT_DIR, Library, load_library
+from firewatch.rules.unit import run_library_tests, untested
 
 if TYPE_CHECKING:  # argparse's class is generic only to type checkers
     Actions = argparse._SubParsersAction[argparse.ArgumentParser]

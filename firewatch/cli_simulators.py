@@ -23,16 +23,16 @@ from zoneinfo import ZoneInfo
 
 from firewatch import services
 from firewatch.config import Config
-from kernel.broker import BrokerAddress
-from kernel.clock import SystemClock
-from simulators import registry_files
-from simulators.clock import AcceleratedClock, InstantClock, SimClock
-from simulators.errors import PlayError
-from simulators.player import Player
-from simulators.progress import ProgressLine
-from simulators.records import traffic_lines, truth_lines
-from simulators.scenarios import LIBRARY, compose, resolve
-from simulators.subdistrict import generate
+from firewatch.kernel.broker import BrokerAddress
+from firewatch.kernel.clock import SystemClock
+from firewatch.simulators import registry_files
+from firewatch.simulators.clock import AcceleratedClock, InstantClock, SimClock
+from firewatch.simulators.errors import PlayError
+from firewatch.simulators.player import Player
+from firewatch.simulators.progress import ProgressLine
+from firewatch.simulators.records import traffic_lines, truth_lines
+from firewatch.simulators.scenarios import LIBRARY, compose, resolve
+from firewatch.simulators.subdistrict import generate
 
 if TYPE_CHECKING:  # argparse's class is generic only to type checkers
     Actions = argparse._SubParsersAction[argparse.ArgumentParser]

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from firewatch.errors import ConfigError
-from kernel.contract import E164_PATTERN, VenueType
+from firewatch.kernel.contract import E164_PATTERN, VenueType
 
 ENV_PREFIX: Final = "FIREWATCH_"
 DEFAULT_FILE: Final = Path("firewatch.toml")

@@ -20,20 +20,20 @@ from typing import Protocol
 
 import psycopg
 
-from alerting.stage import AlertStage
-from cases import CaseIntake
-from cases.intake import ScanApplied
+from firewatch.alerting.stage import AlertStage
+from firewatch.cases import CaseIntake
+from firewatch.cases.intake import ScanApplied
+from firewatch.ingest import positions
+from firewatch.ingest.records import VenueScan
+from firewatch.ingest.stream import Batch
+from firewatch.kernel.clock import Clock
+from firewatch.models.fusion import RiskScore
+from firewatch.models.stage import RiskStage
+from firewatch.models.store import ScoreWriter
+from firewatch.rules.engine import RuleEngine
+from firewatch.rules.evidence import Category, Evidence
+from firewatch.rules.store import write_evidence
 from firewatch.supervision import Supervisor
-from ingest import positions
-from ingest.records import VenueScan
-from ingest.stream import Batch
-from kernel.clock import Clock
-from models.fusion import RiskScore
-from models.stage import RiskStage
-from models.store import ScoreWriter
-from rules.engine import RuleEngine
-from rules.evidence import Category, Evidence
-from rules.store import write_evidence
 
 EvidenceSink = Callable[[Sequence[Evidence]], object]
 

@@ -15,26 +15,26 @@ from datetime import timedelta
 
 import psycopg
 
-from dashboards.upkeep import keep_rollups
 from firewatch import services
 from firewatch.api.app import create_app
 from firewatch.api.deps import open_pool
 from firewatch.api.server import ApiServer
 from firewatch.config import Config
+from firewatch.dashboards.upkeep import keep_rollups
 from firewatch.db.partitions import ensure_reading_partitions
 from firewatch.errors import ConfigError, SchemaMissingError
 from firewatch.heartbeat import Heartbeat
+from firewatch.ingest import positions
+from firewatch.ingest.decode import DecodeLimits
+from firewatch.ingest.errors import PartitionError
+from firewatch.ingest.partition import Partition, PartitionKey
+from firewatch.ingest.pipeline import IngestPipeline, IngestSettings
+from firewatch.ingest.stream import Consumer
+from firewatch.ingest.subscribe import Subscriber
+from firewatch.kernel import topics
+from firewatch.kernel.broker import BrokerAddress
+from firewatch.kernel.clock import Clock
 from firewatch.stages import start_stages
-from ingest import positions
-from ingest.decode import DecodeLimits
-from ingest.errors import PartitionError
-from ingest.partition import Partition, PartitionKey
-from ingest.pipeline import IngestPipeline, IngestSettings
-from ingest.stream import Consumer
-from ingest.subscribe import Subscriber
-from kernel import topics
-from kernel.broker import BrokerAddress
-from kernel.clock import Clock
 
 log = logging.getLogger("firewatch.engine")
 

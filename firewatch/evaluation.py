@@ -36,11 +36,11 @@ import psycopg
 from prometheus_client import Counter, Gauge
 
 from firewatch.doors import Door, Mark, Step
+from firewatch.ingest import positions
+from firewatch.ingest.readback import TABLES, first_position_since, stored_batches
+from firewatch.ingest.stream import Batch
+from firewatch.kernel.clock import Clock
 from firewatch.supervision import STAGE_NAMES, Supervisor
-from ingest import positions
-from ingest.readback import TABLES, first_position_since, stored_batches
-from ingest.stream import Batch
-from kernel.clock import Clock
 
 log = logging.getLogger("firewatch.engine")
 

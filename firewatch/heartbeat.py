@@ -25,9 +25,9 @@ from types import TracebackType
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from kernel import topics
-from kernel.broker import BrokerAddress
-from kernel.clock import Clock
+from firewatch.kernel import topics
+from firewatch.kernel.broker import BrokerAddress
+from firewatch.kernel.clock import Clock
 
 log = logging.getLogger("firewatch.heartbeat")
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import platformdirs
 
 from firewatch.config import Config, mask_url
-from kernel.broker import BrokerAddress
+from firewatch.kernel.broker import BrokerAddress
 
 log = logging.getLogger("firewatch.services")
 

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 
-from alerting import (
+from firewatch.alerting import (
     AckSettings,
     Alerting,
     AlertSettings,
@@ -30,9 +30,9 @@ from alerting import (
     Policy,
     VerifySettings,
 )
-from alerting.notices import control_room_notices
-from alerting.outbox import Outgoing, enqueue
-from cases import CaseIntake, CasesSettings, settings_from_config, sweep
+from firewatch.alerting.notices import control_room_notices
+from firewatch.alerting.outbox import Outgoing, enqueue
+from firewatch.cases import CaseIntake, CasesSettings, settings_from_config, sweep
 from firewatch.config import Config
 from firewatch.doors import (
     AlertingDoor,
@@ -44,14 +44,14 @@ from firewatch.doors import (
     RulesDoor,
 )
 from firewatch.evaluation import Evaluator, lookback_s
+from firewatch.ingest.stream import Consumer
+from firewatch.kernel.broker import BrokerAddress
+from firewatch.kernel.clock import Clock
+from firewatch.models.stage import RiskStage
+from firewatch.models.store import load_models, venue_hazards
+from firewatch.rules.loader import DEFAULT_DIR
+from firewatch.rules.stage import RulesStage
 from firewatch.supervision import Supervisor, fault_from_env
-from ingest.stream import Consumer
-from kernel.broker import BrokerAddress
-from kernel.clock import Clock
-from models.stage import RiskStage
-from models.store import load_models, venue_hazards
-from rules.loader import DEFAULT_DIR
-from rules.stage import RulesStage
 
 log = logging.getLogger("firewatch.engine")
 

@@ -29,10 +29,10 @@ import psycopg
 from prometheus_client import Counter
 
 from firewatch.errors import InjectedFaultError
-from ingest import positions
-from ingest.records import Availability, DeviceEvent, DeviceStatus, Reading
-from ingest.stream import Batch
-from kernel.clock import Clock
+from firewatch.ingest import positions
+from firewatch.ingest.records import Availability, DeviceEvent, DeviceStatus, Reading
+from firewatch.ingest.stream import Batch
+from firewatch.kernel.clock import Clock
 
 log = logging.getLogger("firewatch.engine")
 

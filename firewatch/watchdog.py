@@ -61,16 +61,16 @@ import httpx
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from alerting.channels import Channel
-from alerting.deliver import backoff_s, channels_for
-from alerting.notices import Notice, control_room_notices
-from alerting.settings import DeliverySettings
+from firewatch.alerting.channels import Channel
+from firewatch.alerting.deliver import backoff_s, channels_for
+from firewatch.alerting.notices import Notice, control_room_notices
+from firewatch.alerting.settings import DeliverySettings
 from firewatch.config import Config
 from firewatch.errors import ConfigError
-from kernel import topics
-from kernel.broker import BrokerAddress
-from kernel.clock import Clock
-from kernel.contract import Level
+from firewatch.kernel import topics
+from firewatch.kernel.broker import BrokerAddress
+from firewatch.kernel.clock import Clock
+from firewatch.kernel.contract import Level
 
 log = logging.getLogger("firewatch.watchdog")
 

@@ -1,6 +1,6 @@
 """Every benchmark starts as documented: `python bench/NAME.py --help` from the repository root,
 and no bench file shadows one of our packages (Python puts `bench/` first on the path, so a
-`bench/ingest.py` would be imported instead of the `ingest` package)."""
+`bench/firewatch.py` would be imported instead of the `firewatch` package)."""
 
 from __future__ import annotations
 

@@ -18,8 +18,8 @@ import pytest
 
 from firewatch.config import Config
 from firewatch.demo import run_demo
-from simulators.scenarios import compose
-from simulators.subdistrict import generate
+from firewatch.simulators.scenarios import compose
+from firewatch.simulators.subdistrict import generate
 from tests.support.fixtures import PrivateMosquittoFactory
 from tests.support.ports import free_port
 

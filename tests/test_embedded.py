@@ -14,7 +14,7 @@ import pytest
 from firewatch.embedded import EmbeddedBroker, EmbeddedServiceError, start_broker, start_postgres
 from firewatch.embedded.account import find_program
 from firewatch.embedded.ports import mqtt_answers
-from kernel import topics
+from firewatch.kernel import topics
 from tests.support.fixtures import PrivateMosquittoFactory
 from tests.support.mosquitto import Acl
 from tests.support.mqtt import MqttTestClient, MQTTv5, MQTTv311

@@ -12,13 +12,13 @@ import pytest
 
 from firewatch import cli
 from firewatch.embedded import start_broker, start_postgres
-from ingest.decode import DecodeLimits
-from ingest.pipeline import IngestPipeline, IngestSettings
-from ingest.stream import Collector
-from ingest.subscribe import Subscriber
-from kernel import topics
-from kernel.broker import BrokerAddress
-from kernel.clock import SystemClock
+from firewatch.ingest.decode import DecodeLimits
+from firewatch.ingest.pipeline import IngestPipeline, IngestSettings
+from firewatch.ingest.stream import Collector
+from firewatch.ingest.subscribe import Subscriber
+from firewatch.kernel import topics
+from firewatch.kernel.broker import BrokerAddress
+from firewatch.kernel.clock import SystemClock
 from tests.ingest.publish import publish_all
 from tests.ingest.seed import seed_registry
 from tests.support.ports import free_port

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import psycopg
 
-from kernel import topics
+from firewatch.kernel import topics
 from tests.ingest.publish import publish_all
 from tests.ingest.seed import seed_registry
 from tests.reliability.engine_process import EngineProcess

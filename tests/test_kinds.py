@@ -9,11 +9,11 @@ from dataclasses import fields
 import psycopg
 import pytest
 
-from alerting.texts import SENSED
-from ingest.records import DeviceEvent, DeviceStatus, Reading
-from kernel import kinds
-from kernel.contract import DeviceKind
-from kernel.kinds import KINDS, FieldType
+from firewatch.alerting.texts import SENSED
+from firewatch.ingest.records import DeviceEvent, DeviceStatus, Reading
+from firewatch.kernel import kinds
+from firewatch.kernel.contract import DeviceKind
+from firewatch.kernel.kinds import KINDS, FieldType
 
 HEAD = ("ts", "received_at", "device_id", "kind", "venue_id", "community", "grid", "station_id")
 

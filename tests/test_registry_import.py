@@ -15,9 +15,9 @@ from typing import Any
 import psycopg
 import pytest
 
+from firewatch.kernel.contract import DeviceKind, StationKind, VenueType
 from firewatch.registry import Counts, ImportReport, import_registry
 from firewatch.registry.errors import RegistryImportError
-from kernel.contract import DeviceKind, StationKind, VenueType
 
 FIXTURES = Path(__file__).parent / "fixtures" / "registry"
 VALID_JSON = FIXTURES / "valid.json"

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from psycopg_pool import ConnectionPool
 
-from alerting import AlertSettings
+from firewatch.alerting import AlertSettings
 from firewatch.api import errors
 from firewatch.api.deps import principal
 from firewatch.api.middleware import AuditLog, BodyLimit
@@ -27,7 +27,7 @@ from firewatch.api.routes import (
 )
 from firewatch.auth.users import Principal
 from firewatch.config import Config
-from kernel.clock import Clock, SystemClock
+from firewatch.kernel.clock import Clock, SystemClock
 
 HealthCheck = Callable[[], Mapping[str, str]]
 """Each stage's state by name: "ok", or a short sentence saying what is wrong."""

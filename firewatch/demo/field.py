@@ -14,13 +14,13 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 
-from alerting.actuate import MqttPublisher
+from firewatch.alerting.actuate import MqttPublisher
 from firewatch.demo.pace import DayClock
-from kernel import topics
-from kernel.broker import BrokerAddress
-from kernel.contract import DeviceKind, MessageType
-from simulators.devices.base import LOCAL, encode
-from simulators.records import Message
+from firewatch.kernel import topics
+from firewatch.kernel.broker import BrokerAddress
+from firewatch.kernel.contract import DeviceKind, MessageType
+from firewatch.simulators.devices.base import LOCAL, encode
+from firewatch.simulators.records import Message
 
 log = logging.getLogger("firewatch.demo")
 

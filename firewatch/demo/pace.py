@@ -11,7 +11,7 @@ minutes or hours away (a device is offline after 3 heartbeats of 5-10 min, a cas
 15 min to 1 h).
 
 >>> from datetime import UTC, datetime
->>> from kernel.clock import ManualClock
+>>> from firewatch.kernel.clock import ManualClock
 >>> t0 = datetime(2026, 5, 1, tzinfo=UTC)
 >>> real = ManualClock(t0)
 >>> clock = DayClock(real, t0, Pace(quiet=600, incident=10), [(at(t0, 600), at(t0, 660))])
@@ -35,9 +35,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
-from kernel.clock import Clock
-from simulators.records import Message, Outcome
-from simulators.scenarios.compose import Run
+from firewatch.kernel.clock import Clock
+from firewatch.simulators.records import Message, Outcome
+from firewatch.simulators.scenarios.compose import Run
 
 Window = tuple[datetime, datetime]
 

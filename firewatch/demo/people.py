@@ -26,7 +26,7 @@ from typing import Any, Final
 import httpx
 
 from firewatch.demo.pace import DayClock
-from simulators.records import GroundTruth, Outcome
+from firewatch.simulators.records import GroundTruth, Outcome
 
 log = logging.getLogger("firewatch.demo")
 

@@ -40,19 +40,19 @@ from firewatch.demo.pace import DayClock, Pace, moments, wall_seconds
 from firewatch.demo.people import StationMembers
 from firewatch.demo.verdict import Verdict, judge, notification_counts
 from firewatch.engine import run_engine
+from firewatch.kernel import topics
+from firewatch.kernel.broker import BrokerAddress
+from firewatch.kernel.clock import SystemClock
+from firewatch.kernel.contract import DeviceKind
 from firewatch.receiver import NotificationReceiver
 from firewatch.registry import import_registry
-from kernel import topics
-from kernel.broker import BrokerAddress
-from kernel.clock import SystemClock
-from kernel.contract import DeviceKind
-from simulators import registry_files
-from simulators.clock import InstantClock
-from simulators.player import Player
-from simulators.records import Message
-from simulators.scenarios import LIBRARY, compose
-from simulators.scenarios.compose import Run
-from simulators.subdistrict import Subdistrict, generate
+from firewatch.simulators import registry_files
+from firewatch.simulators.clock import InstantClock
+from firewatch.simulators.player import Player
+from firewatch.simulators.records import Message
+from firewatch.simulators.scenarios import LIBRARY, compose
+from firewatch.simulators.scenarios.compose import Run
+from firewatch.simulators.subdistrict import Subdistrict, generate
 
 log = logging.getLogger("firewatch.demo")
 

@@ -20,7 +20,7 @@ from typing import Any, Final
 import psycopg
 from psycopg.rows import dict_row
 
-from simulators.records import GroundTruth, Outcome
+from firewatch.simulators.records import GroundTruth, Outcome
 
 _FACTS: Final = """
 WITH a AS (SELECT * FROM alert WHERE venue_id = %(venue)s AND opened_at >= %(since)s),

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from firewatch.embedded.broker import start_mosquitto
 from firewatch.embedded.errors import EmbeddedServiceError
-from simulators.errors import LoadBrokerError
+from firewatch.simulators.errors import LoadBrokerError
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ from typing import Final
 
 from firewatch.embedded.ports import LOOPBACK
 
-TEMPLATE_PACKAGE: Final = "ingest.broker"
+TEMPLATE_PACKAGE: Final = "firewatch.ingest.broker"
 TEMPLATE_NAME: Final = "mosquitto.conf"
 
 

@@ -11,6 +11,14 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Final
 
+from firewatch.kernel.contract import (
+    E164_PATTERN,
+    ID_PATTERN,
+    INSPECTION_CATEGORIES,
+    DeviceKind,
+    StationKind,
+    VenueType,
+)
 from firewatch.registry.phones import mask_phone
 from firewatch.registry.problems import Problem, one_of, place, shown
 from firewatch.registry.records import (
@@ -24,14 +32,6 @@ from firewatch.registry.records import (
     Station,
     Venue,
     reading_order,
-)
-from kernel.contract import (
-    E164_PATTERN,
-    ID_PATTERN,
-    INSPECTION_CATEGORIES,
-    DeviceKind,
-    StationKind,
-    VenueType,
 )
 
 E164_EXAMPLE: Final = "+86138xxxxxxxx"  # not a real number: messages never show one

@@ -12,8 +12,8 @@ import threading
 
 import psycopg
 
-from alerting import Deliverer, DeliverySettings
-from kernel.clock import SystemClock
+from firewatch.alerting import Deliverer, DeliverySettings
+from firewatch.kernel.clock import SystemClock
 
 
 def main() -> None:

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from alerting.records import AlertKind, AlertState, AlertView, DeviceView, Policy, Signal, Source
-from alerting.settings import VerifySettings
-from kernel.contract import Level
+from firewatch.alerting.records import (
+    AlertKind,
+    AlertState,
+    AlertView,
+    DeviceView,
+    Policy,
+    Signal,
+    Source,
+)
+from firewatch.alerting.settings import VerifySettings
+from firewatch.kernel.contract import Level
 from tests.alerting.support import T0
 
 V = VerifySettings()  # persist 30 s, corroborate 60 s, PAS 15 s / 180 s, expiry 1800 s

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from alerting import AlertSettings
+from firewatch.alerting import AlertSettings
 
 
 @dataclass

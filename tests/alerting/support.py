@@ -10,13 +10,20 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from alerting import AckSettings, AlertSettings, AlertStage, Contacts, DeliverySettings, Outcome
-from alerting.records import Policy
-from ingest.records import DeviceEvent
-from ingest.stream import Batch
-from kernel.clock import ManualClock
-from kernel.contract import DeviceKind, Level
-from rules.evidence import Category, Evidence, ReadingRef, Scope
+from firewatch.alerting import (
+    AckSettings,
+    AlertSettings,
+    AlertStage,
+    Contacts,
+    DeliverySettings,
+    Outcome,
+)
+from firewatch.alerting.records import Policy
+from firewatch.ingest.records import DeviceEvent
+from firewatch.ingest.stream import Batch
+from firewatch.kernel.clock import ManualClock
+from firewatch.kernel.contract import DeviceKind, Level
+from firewatch.rules.evidence import Category, Evidence, ReadingRef, Scope
 
 T0 = datetime(2026, 5, 4, 18, 0, tzinfo=UTC)  # 02:00 in Shanghai: nobody is awake
 SECRET = b"test-ack-secret-0123456789"

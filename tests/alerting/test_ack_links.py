@@ -9,8 +9,8 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from alerting import Answer, TokenCheck, redeem
-from kernel.contract import Level
+from firewatch.alerting import Answer, TokenCheck, redeem
+from firewatch.kernel.contract import Level
 from tests.alerting.support import STATION_PHONES, Harness
 
 CONTRACT_KEYS = ["id", "channel", "to", "alert_id", "case_id", "level", "title", "text", "ack_url"]

@@ -18,14 +18,14 @@ import psycopg
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from alerting.actuate import MqttPublisher
-from ingest.decode import DecodeLimits
-from ingest.pipeline import IngestPipeline, IngestSettings
-from ingest.subscribe import Subscriber
-from kernel import topics
-from kernel.broker import BrokerAddress
-from kernel.clock import SystemClock
-from kernel.contract import Level
+from firewatch.alerting.actuate import MqttPublisher
+from firewatch.ingest.decode import DecodeLimits
+from firewatch.ingest.pipeline import IngestPipeline, IngestSettings
+from firewatch.ingest.subscribe import Subscriber
+from firewatch.kernel import topics
+from firewatch.kernel.broker import BrokerAddress
+from firewatch.kernel.clock import SystemClock
+from firewatch.kernel.contract import Level
 from tests.alerting.receiver import wait_for
 from tests.alerting.support import CHIEF, Harness, seed
 from tests.ingest.publish import publish_all

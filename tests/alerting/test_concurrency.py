@@ -12,11 +12,11 @@ from concurrent.futures import ThreadPoolExecutor
 import psycopg
 import pytest
 
-from alerting import Env, load_directory
-from alerting.intake import from_evidence
-from alerting.process import take_signal
-from alerting.records import Signal
-from kernel.contract import Level
+from firewatch.alerting import Env, load_directory
+from firewatch.alerting.intake import from_evidence
+from firewatch.alerting.process import take_signal
+from firewatch.alerting.records import Signal
+from firewatch.kernel.contract import Level
 from tests.alerting.support import SETTINGS, T0, evidence, seed
 
 WORKERS = 12

@@ -7,13 +7,13 @@ from dataclasses import replace
 
 import pytest
 
-from alerting.group import Grouped, group
-from alerting.intake import Ignored, from_evidence, from_risk
-from alerting.mute import Muted, Scope, Silence, mute_alert, mute_signal
-from alerting.records import AlertKind, AlertState, AlertView, Policy, Signal, Source
-from alerting.verify import Reason, verify
-from kernel.contract import Level
-from rules.evidence import Category
+from firewatch.alerting.group import Grouped, group
+from firewatch.alerting.intake import Ignored, from_evidence, from_risk
+from firewatch.alerting.mute import Muted, Scope, Silence, mute_alert, mute_signal
+from firewatch.alerting.records import AlertKind, AlertState, AlertView, Policy, Signal, Source
+from firewatch.alerting.verify import Reason, verify
+from firewatch.kernel.contract import Level
+from firewatch.rules.evidence import Category
 from tests.alerting.factories import S, V, alert, dev, sig
 from tests.alerting.support import T0, evidence
 

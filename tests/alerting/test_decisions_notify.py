@@ -7,15 +7,22 @@ from dataclasses import replace
 
 import pytest
 
-from alerting.ack import Answer, Claims, TokenCheck, check_token, decide_ack, decide_pending
-from alerting.actuate import CommandReason, decide_command
-from alerting.channels import Failure, classify_status
-from alerting.deliver import backoff_s, held
-from alerting.escalate import EscalateReason, escalation, unanswered
-from alerting.records import AlertKind, AlertState, AlertView
-from alerting.route import Purpose, RouteReason, Target, purpose_due, targets
-from alerting.settings import DeliverySettings, EscalationSettings
-from kernel.contract import Level
+from firewatch.alerting.ack import (
+    Answer,
+    Claims,
+    TokenCheck,
+    check_token,
+    decide_ack,
+    decide_pending,
+)
+from firewatch.alerting.actuate import CommandReason, decide_command
+from firewatch.alerting.channels import Failure, classify_status
+from firewatch.alerting.deliver import backoff_s, held
+from firewatch.alerting.escalate import EscalateReason, escalation, unanswered
+from firewatch.alerting.records import AlertKind, AlertState, AlertView
+from firewatch.alerting.route import Purpose, RouteReason, Target, purpose_due, targets
+from firewatch.alerting.settings import DeliverySettings, EscalationSettings
+from firewatch.kernel.contract import Level
 from tests.alerting.factories import S, alert, dev, sig
 from tests.alerting.support import SECRET, T0
 
@@ -240,7 +247,7 @@ def test_decide_dismiss(state: AlertState, expected: Answer) -> None:
 
 
 def _token(expires_in_s: float, secret: bytes = SECRET) -> str:
-    from alerting.ack import make_token
+    from firewatch.alerting.ack import make_token
 
     return make_token(secret, Claims("AL-1", "+8613800000001", "N-1", T0 + expires_in_s * S))
 

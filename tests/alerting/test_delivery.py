@@ -19,9 +19,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from alerting import Deliverer, DeliverySettings
-from kernel.clock import SystemClock
-from kernel.contract import Level
+from firewatch.alerting import Deliverer, DeliverySettings
+from firewatch.kernel.clock import SystemClock
+from firewatch.kernel.contract import Level
 from tests.alerting.receiver import Receiver, receiver, wait_for, with_receiver
 from tests.alerting.support import SETTINGS, Harness, event, seed
 

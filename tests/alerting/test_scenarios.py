@@ -18,20 +18,20 @@ from zoneinfo import ZoneInfo
 import psycopg
 import pytest
 
-from alerting import AlertSettings, acknowledge
-from alerting.settings import AckSettings
+from firewatch.alerting import AlertSettings, acknowledge
+from firewatch.alerting.settings import AckSettings
+from firewatch.ingest.decode import DecodeLimits, decode
+from firewatch.ingest.records import Rejected
+from firewatch.ingest.registry_cache import RegistryCache
+from firewatch.ingest.stream import Batch
 from firewatch.registry import import_document
-from ingest.decode import DecodeLimits, decode
-from ingest.records import Rejected
-from ingest.registry_cache import RegistryCache
-from ingest.stream import Batch
-from rules.directory import Directory
-from rules.engine import RuleEngine
-from rules.loader import DEFAULT_DIR, load_library
-from simulators.records import GroundTruth, Outcome
-from simulators.registry_files import document
-from simulators.scenarios import LIBRARY, Run, compose
-from simulators.subdistrict import generate
+from firewatch.rules.directory import Directory
+from firewatch.rules.engine import RuleEngine
+from firewatch.rules.loader import DEFAULT_DIR, load_library
+from firewatch.simulators.records import GroundTruth, Outcome
+from firewatch.simulators.registry_files import document
+from firewatch.simulators.scenarios import LIBRARY, Run, compose
+from firewatch.simulators.subdistrict import generate
 from tests.alerting.support import SECRET, SETTINGS, T0, Harness
 
 LIMITS = DecodeLimits(300, 7 * 86400)

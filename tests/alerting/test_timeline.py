@@ -3,10 +3,10 @@ grouping, re-notification, escalation, acknowledgement."""
 
 from __future__ import annotations
 
-from alerting import Answer, acknowledge, dismiss, resolve
-from alerting.group import Grouped
-from kernel.contract import Level
-from rules.evidence import Category, Evidence, Scope
+from firewatch.alerting import Answer, acknowledge, dismiss, resolve
+from firewatch.alerting.group import Grouped
+from firewatch.kernel.contract import Level
+from firewatch.rules.evidence import Category, Evidence, Scope
 from tests.alerting.support import (
     BRIGADE,
     CHIEF,

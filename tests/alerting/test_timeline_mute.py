@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from alerting import Answer, Scope, Silence, add_silence, confirm, resolve
-from alerting.group import Grouped
-from ingest.liveness import OfflineReason, WentOffline
-from ingest.stream import Batch
-from kernel.contract import Level
-from rules.evidence import Category
+from firewatch.alerting import Answer, Scope, Silence, add_silence, confirm, resolve
+from firewatch.alerting.group import Grouped
+from firewatch.ingest.liveness import OfflineReason, WentOffline
+from firewatch.ingest.stream import Batch
+from firewatch.kernel.contract import Level
+from firewatch.rules.evidence import Category
 from tests.alerting.support import (
     BRIGADE,
     CHIEF,

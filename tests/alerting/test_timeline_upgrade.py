@@ -10,9 +10,9 @@ from typing import Any
 
 import psycopg
 
-from alerting import Answer, Deliverer, Scope, Silence, acknowledge, add_silence
-from alerting.outbox import notification_id
-from kernel.contract import Level
+from firewatch.alerting import Answer, Deliverer, Scope, Silence, acknowledge, add_silence
+from firewatch.alerting.outbox import notification_id
+from firewatch.kernel.contract import Level
 from tests.alerting.receiver import Receiver, receiver, with_receiver
 from tests.alerting.support import (
     BRIGADE,

@@ -11,14 +11,14 @@ import psycopg
 import pytest
 from psycopg_pool import ConnectionPool
 
-from alerting import AlertStage
+from firewatch.alerting import AlertStage
 from firewatch.api.app import create_app
 from firewatch.api.server import ApiServer
 from firewatch.auth.roles import Role
 from firewatch.auth.users import create_user
-from kernel.clock import ManualClock
-from kernel.contract import Level
-from rules.evidence import Category, Evidence, ReadingRef, Scope
+from firewatch.kernel.clock import ManualClock
+from firewatch.kernel.contract import Level
+from firewatch.rules.evidence import Category, Evidence, ReadingRef, Scope
 from tests.alerting.support import SETTINGS
 from tests.ingest.seed import seed_registry
 from tests.support.ports import free_port

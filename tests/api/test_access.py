@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
-from cases import SYSTEM, CasesSettings, Finding, Kind, Source, open_case
 from firewatch.api.pages import encode_cursor
+from firewatch.cases import SYSTEM, CasesSettings, Finding, Kind, Source, open_case
 from tests.api.conftest import Alerts, Api
 
 VENUE_DOC = {

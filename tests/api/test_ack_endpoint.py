@@ -13,7 +13,7 @@ from psycopg_pool import ConnectionPool
 
 from firewatch.api.app import create_app
 from firewatch.api.server import ApiServer
-from kernel.contract import Level
+from firewatch.kernel.contract import Level
 from tests.alerting.support import SETTINGS, STATION_PHONES, Harness, seed
 from tests.support.ports import free_port
 

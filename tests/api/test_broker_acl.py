@@ -13,7 +13,7 @@ import psycopg
 
 from firewatch.broker_config import ENGINE_USER, write_broker_config
 from firewatch.embedded.broker import start_mosquitto
-from kernel import topics
+from firewatch.kernel import topics
 from tests.ingest.seed import seed_registry
 from tests.support.mqtt import MqttTestClient
 

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 import psycopg
 import pytest
 
-from cases import SYSTEM, CasesSettings, Finding, Kind, Source, open_case
 from firewatch.auth.roles import Role as AuthRole
 from firewatch.auth.users import create_user
+from firewatch.cases import SYSTEM, CasesSettings, Finding, Kind, Source, open_case
 from tests.api.conftest import Api
 
 

@@ -30,16 +30,16 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 from psycopg.types.json import Jsonb
 
-from cases import Reason, Role
-from dashboards.boards import all_boards
-from dashboards.probe import resolve_variables, run_panel
 from firewatch.api.app import create_app
 from firewatch.api.routes.rejected import MAX_PAYLOAD_SHOWN
 from firewatch.auth.roles import Role as UserRole
 from firewatch.auth.users import create_user
-from kernel import topics
-from kernel.broker import BrokerAddress
-from kernel.contract import Level
+from firewatch.cases import Reason, Role
+from firewatch.dashboards.boards import all_boards
+from firewatch.dashboards.probe import resolve_variables, run_panel
+from firewatch.kernel import topics
+from firewatch.kernel.broker import BrokerAddress
+from firewatch.kernel.contract import Level
 from tests.api.conftest import Api, raise_alerts
 from tests.ingest.conftest import start_pipeline
 from tests.ingest.publish import publish_all

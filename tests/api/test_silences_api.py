@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 
-from kernel.contract import Level
+from firewatch.kernel.contract import Level
 from tests.api.conftest import Api, raise_alerts
 
 

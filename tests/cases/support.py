@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 
-from cases.records import Actor, Role
-from ingest.records import ScanItem, VenueScan
-from kernel.contract import Level
-from rules.evidence import Category, Evidence, ReadingRef, Scope
+from firewatch.cases.records import Actor, Role
+from firewatch.ingest.records import ScanItem, VenueScan
+from firewatch.kernel.contract import Level
+from firewatch.rules.evidence import Category, Evidence, ReadingRef, Scope
 
 T0 = datetime(2026, 5, 4, 2, 0, tzinfo=UTC)  # Monday 10:00 in Shanghai
 

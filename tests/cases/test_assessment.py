@@ -12,8 +12,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from cases import CasesSettings
-from cases.assessment import (
+from firewatch import cli_cases as cli
+from firewatch.cases import CasesSettings
+from firewatch.cases.assessment import (
     Assessment,
     CommunityRow,
     DepartmentRow,
@@ -23,7 +24,6 @@ from cases.assessment import (
     render_html,
     render_table,
 )
-from firewatch import cli_cases as cli
 from firewatch.config import Config
 from tests.cases.support import seed
 

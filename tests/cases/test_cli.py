@@ -7,8 +7,8 @@ import argparse
 import psycopg
 import pytest
 
-from cases import CasesSettings, apply_scan
 from firewatch import cli_cases as cli
+from firewatch.cases import CasesSettings, apply_scan
 from firewatch.config import Config
 from tests.cases.support import T0, scan, seed
 

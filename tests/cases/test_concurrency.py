@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import psycopg
 import pytest
 
-from cases import (
+from firewatch.cases import (
     CaseError,
     CasesSettings,
     ConflictError,
@@ -20,7 +20,7 @@ from cases import (
     load,
     move,
 )
-from cases.records import Actor, Role
+from firewatch.cases.records import Actor, Role
 from tests.cases.support import ADMIN, T0, scan, seed
 
 S = CasesSettings()

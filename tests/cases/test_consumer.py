@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import psycopg
 
-from cases import CaseIntake, CasesSettings, OpenResult, ScanOutcome, Stage, load
-from ingest.stream import Batch
-from kernel.clock import ManualClock
+from firewatch.cases import CaseIntake, CasesSettings, OpenResult, ScanOutcome, Stage, load
+from firewatch.ingest.stream import Batch
+from firewatch.kernel.clock import ManualClock
 from tests.cases.support import T0, evidence, scan, seed
 
 

@@ -8,14 +8,31 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from cases.deadlines import Holder, HolderKind, ReminderReason, due_at, holders, reminder_reason
-from cases.inspections import Coverage, coverage_state
-from cases.intake import finding_from_evidence, findings_from_scan
-from cases.records import Actor, Kind, Part, PartState, Reason, Refusal, Role, Stage, Supervision
-from cases.settings import CasesSettings
-from cases.supervision import Level, ListingFacts, decide_listing, listing_proposal
-from cases.workflow import decide_part
-from rules.evidence import Category
+from firewatch.cases.deadlines import (
+    Holder,
+    HolderKind,
+    ReminderReason,
+    due_at,
+    holders,
+    reminder_reason,
+)
+from firewatch.cases.inspections import Coverage, coverage_state
+from firewatch.cases.intake import finding_from_evidence, findings_from_scan
+from firewatch.cases.records import (
+    Actor,
+    Kind,
+    Part,
+    PartState,
+    Reason,
+    Refusal,
+    Role,
+    Stage,
+    Supervision,
+)
+from firewatch.cases.settings import CasesSettings
+from firewatch.cases.supervision import Level, ListingFacts, decide_listing, listing_proposal
+from firewatch.cases.workflow import decide_part
+from firewatch.rules.evidence import Category
 from tests.cases.support import T0, evidence, scan
 
 H, D = timedelta(hours=1), timedelta(days=1)

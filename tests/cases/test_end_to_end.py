@@ -19,26 +19,26 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from cases import CaseIntake, CasesSettings, Reason, Stage, load, move
-from cases.assessment import Month
 from firewatch import cli_cases as cli
+from firewatch.cases import CaseIntake, CasesSettings, Reason, Stage, load, move
+from firewatch.cases.assessment import Month
 from firewatch.config import Config
+from firewatch.ingest.decode import DecodeLimits
+from firewatch.ingest.pipeline import IngestPipeline, IngestSettings
+from firewatch.ingest.records import DeviceEvent
+from firewatch.ingest.stream import Batch
+from firewatch.ingest.subscribe import Subscriber
+from firewatch.kernel.broker import BrokerAddress
+from firewatch.kernel.clock import SystemClock
+from firewatch.kernel.contract import Level
 from firewatch.registry import import_registry
-from ingest.decode import DecodeLimits
-from ingest.pipeline import IngestPipeline, IngestSettings
-from ingest.records import DeviceEvent
-from ingest.stream import Batch
-from ingest.subscribe import Subscriber
-from kernel.broker import BrokerAddress
-from kernel.clock import SystemClock
-from kernel.contract import Level
-from rules.evidence import Category, Evidence, ReadingRef, Scope
-from simulators import registry_files
-from simulators.clock import InstantClock
-from simulators.player import Player
-from simulators.records import Message
-from simulators.scenarios import compose
-from simulators.subdistrict import generate
+from firewatch.rules.evidence import Category, Evidence, ReadingRef, Scope
+from firewatch.simulators import registry_files
+from firewatch.simulators.clock import InstantClock
+from firewatch.simulators.player import Player
+from firewatch.simulators.records import Message
+from firewatch.simulators.scenarios import compose
+from firewatch.simulators.subdistrict import generate
 from tests.cases.support import INSPECTOR
 from tests.simulators.helpers import clear_retained
 from tests.support.mosquitto import PrivateMosquitto

@@ -8,7 +8,7 @@ from datetime import timedelta
 import psycopg
 import pytest
 
-from cases import (
+from firewatch.cases import (
     CasesSettings,
     IllegalMoveError,
     Level,
@@ -24,8 +24,8 @@ from cases import (
     move,
     move_part,
 )
-from cases.replay import replay
-from cases.supervision import supervision_list
+from firewatch.cases.replay import replay
+from firewatch.cases.supervision import supervision_list
 from tests.cases.support import ADMIN, INSPECTOR, MARKET, OPERATOR, POLICE, T0, scan, seed
 
 S = CasesSettings()
@@ -138,8 +138,8 @@ def test_listing_street_then_district_with_the_approver_recorded(conn: psycopg.C
 def test_a_rejected_proposal_and_a_stale_view(conn: psycopg.Connection) -> None:
     case_id = _registered(conn, "alarm_working")
     # An overdue case gets its proposal from the sweep; here one is proposed by hand.
-    from cases import store
-    from cases.supervision import propose
+    from firewatch.cases import store
+    from firewatch.cases.supervision import propose
 
     case = load(conn, case_id)
     with conn.transaction():
@@ -151,7 +151,7 @@ def test_a_rejected_proposal_and_a_stale_view(conn: psycopg.Connection) -> None:
     )
     assert case.supervision is Supervision.NONE
     assert case.history[-1].reason is Reason.LISTING_REJECTED
-    from cases import ConflictError
+    from firewatch.cases import ConflictError
 
     with pytest.raises(ConflictError, match=f"expected version {stale}"):
         move(conn, case_id, Stage.DISPATCHED, OPERATOR, now=T0, expected_version=stale)

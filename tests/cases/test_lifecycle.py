@@ -9,7 +9,7 @@ from datetime import timedelta
 import psycopg
 import pytest
 
-from cases import (
+from firewatch.cases import (
     CaseError,
     CasesSettings,
     ConfirmedAlert,
@@ -24,8 +24,8 @@ from cases import (
     move,
     open_incident,
 )
-from cases.replay import replay
-from kernel.contract import Level
+from firewatch.cases.replay import replay
+from firewatch.kernel.contract import Level
 from tests.cases.support import ADMIN, INSPECTOR, OPERATOR, T0, evidence, scan, seed
 
 S = CasesSettings()
@@ -100,7 +100,7 @@ def test_sensor_evidence_and_a_scan_of_the_same_hazard_share_one_case(
         OpenResult.ALREADY_APPLIED
     )
     # Fire and trouble evidence is not the cases stage's.
-    from rules.evidence import Category
+    from firewatch.rules.evidence import Category
 
     assert apply_evidence(conn, evidence("V-HOME", T0, category=Category.FIRE), T0, S) is None
 
@@ -293,7 +293,7 @@ def test_the_rules_scan_evidence_and_the_scan_itself_are_one_finding(
 ) -> None:
     """The rules stage also turns failed items into hazard evidence; whichever arrives first
     opens the case, and the other is recognised as the same finding."""
-    from rules.evidence import Category, Evidence, ReadingRef, Scope
+    from firewatch.rules.evidence import Category, Evidence, ReadingRef, Scope
 
     def scan_rule(venue: str, seq: int, item: str) -> Evidence:
         ref = ReadingRef(venue, T0, seq, f"items.{item}", False, "venue_scan")

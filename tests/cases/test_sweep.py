@@ -8,10 +8,20 @@ from datetime import datetime, timedelta
 
 import psycopg
 
-from cases import CasesSettings, Reason, Stage, Supervision, apply_scan, dispatch, load, move, sweep
-from cases.deadlines import ReminderReason
-from cases.inspections import Coverage, coverage
-from kernel.clock import ManualClock
+from firewatch.cases import (
+    CasesSettings,
+    Reason,
+    Stage,
+    Supervision,
+    apply_scan,
+    dispatch,
+    load,
+    move,
+    sweep,
+)
+from firewatch.cases.deadlines import ReminderReason
+from firewatch.cases.inspections import Coverage, coverage
+from firewatch.kernel.clock import ManualClock
 from tests.cases.support import OPERATOR, T0, scan, seed
 
 S = CasesSettings()
@@ -71,7 +81,7 @@ def test_reminders_and_a_listing_proposal_follow_the_clock(fresh_db: str) -> Non
 
 
 def _pending(conn: psycopg.Connection) -> list[tuple[int, str, str, str]]:
-    from cases.reminders import pending
+    from firewatch.cases.reminders import pending
 
     return pending(conn)
 

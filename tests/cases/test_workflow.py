@@ -7,11 +7,11 @@ import itertools
 import psycopg
 import pytest
 
-from cases import IllegalMoveError, move
-from cases.opening import Finding, open_case
-from cases.records import SYSTEM, Actor, Kind, Reason, Refusal, Role, Source, Stage
-from cases.settings import CasesSettings
-from cases.workflow import decide_move
+from firewatch.cases import IllegalMoveError, move
+from firewatch.cases.opening import Finding, open_case
+from firewatch.cases.records import SYSTEM, Actor, Kind, Reason, Refusal, Role, Source, Stage
+from firewatch.cases.settings import CasesSettings
+from firewatch.cases.workflow import decide_move
 from tests.cases.support import T0, seed
 
 _A, _O, _S, _I, _D, _V, _X = (

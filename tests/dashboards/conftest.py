@@ -11,7 +11,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from dashboards.rollups import refresh
+from firewatch.dashboards.rollups import refresh
 from tests.conftest import with_database
 from tests.dashboards.seed import ZONE, Seeded, seed
 

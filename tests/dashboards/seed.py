@@ -14,11 +14,11 @@ from random import Random
 
 import psycopg
 
+from firewatch.kernel.contract import DeviceKind
+from firewatch.kernel.registry import Device
 from firewatch.registry import import_registry
-from kernel.contract import DeviceKind
-from kernel.registry import Device
-from simulators import registry_files
-from simulators.subdistrict import Subdistrict, generate
+from firewatch.simulators import registry_files
+from firewatch.simulators.subdistrict import Subdistrict, generate
 
 ZONE = "Asia/Shanghai"
 DAYS = 3

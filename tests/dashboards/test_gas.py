@@ -11,11 +11,11 @@ from typing import Any
 import psycopg
 import pytest
 
-from dashboards.boards import all_boards
-from dashboards.model import Board
-from dashboards.probe import resolve_variables, run_panel, shape_problems
-from dashboards.render import to_json
-from dashboards.rollups import RollupSettings, refresh
+from firewatch.dashboards.boards import all_boards
+from firewatch.dashboards.model import Board
+from firewatch.dashboards.probe import resolve_variables, run_panel, shape_problems
+from firewatch.dashboards.render import to_json
+from firewatch.dashboards.rollups import RollupSettings, refresh
 from tests.dashboards.seed import LEAK_PEAK, LEAK_START, Seeded, copy_gas_readings, leak_lel
 from tests.ingest.seed import DEVICES, seed_registry
 

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from dashboards.errors import MacroError
-from dashboards.macros import (
+from firewatch.dashboards.errors import MacroError
+from firewatch.dashboards.macros import (
     QueryContext,
     VariableValue,
     expand,

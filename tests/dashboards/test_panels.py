@@ -8,9 +8,9 @@ from datetime import timedelta
 import psycopg
 import pytest
 
-from dashboards.boards import all_boards
-from dashboards.model import Board, Panel, PanelType
-from dashboards.probe import resolve_variables, run_panel, shape_problems
+from firewatch.dashboards.boards import all_boards
+from firewatch.dashboards.model import Board, Panel, PanelType
+from firewatch.dashboards.probe import resolve_variables, run_panel, shape_problems
 from tests.dashboards.seed import ZONE, Seeded
 
 BOARDS = all_boards(ZONE)

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from dashboards.model import Panel, PanelType
-from dashboards.probe import shape_problems
+from firewatch.dashboards.model import Panel, PanelType
+from firewatch.dashboards.probe import shape_problems
 
 INT, FLOAT, TEXT, TSTZ, BOOL = 20, 701, 25, 1184, 16
 T1, T2 = datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 3, 2, tzinfo=UTC)

@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from dashboards.datasource import DataSource
-from dashboards.errors import DashboardPublishError
-from dashboards.export import dashboards
-from dashboards.publish import Action, connect, publish
 from firewatch import cli_dashboards as cli
 from firewatch.config import Config
+from firewatch.dashboards.datasource import DataSource
+from firewatch.dashboards.errors import DashboardPublishError
+from firewatch.dashboards.export import dashboards
+from firewatch.dashboards.publish import Action, connect, publish
 from tests.dashboards.grafana_stub import GrafanaStub, grafana_stub
 
 ZONE = "Asia/Shanghai"

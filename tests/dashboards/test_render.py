@@ -12,11 +12,11 @@ import pytest
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models import dashboard as models
 
-from dashboards.export import dashboards, export
-from dashboards.model import DATASOURCE_TYPE, DATASOURCE_UID
-from dashboards.sqlquery import SqlQuery, register
 from firewatch import cli_dashboards as cli
 from firewatch.config import Config
+from firewatch.dashboards.export import dashboards, export
+from firewatch.dashboards.model import DATASOURCE_TYPE, DATASOURCE_UID
+from firewatch.dashboards.sqlquery import SqlQuery, register
 
 ZONE = "Asia/Shanghai"
 UIDS = ["fw-control-room", "fw-cases", "fw-inspections", "fw-devices", "fw-venue"]

@@ -13,11 +13,11 @@ from random import Random
 import psycopg
 import pytest
 
-from dashboards import rollups
-from dashboards.errors import RollupError
-from dashboards.rollups import HighMark, Outcome, RollupSettings, high_mark, refresh
-from dashboards.upkeep import keep_rollups
-from kernel.clock import SystemClock
+from firewatch.dashboards import rollups
+from firewatch.dashboards.errors import RollupError
+from firewatch.dashboards.rollups import HighMark, Outcome, RollupSettings, high_mark, refresh
+from firewatch.dashboards.upkeep import keep_rollups
+from firewatch.kernel.clock import SystemClock
 from tests.dashboards.seed import copy_gas_readings
 from tests.ingest.seed import DEVICES, seed_registry
 

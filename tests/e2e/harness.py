@@ -31,19 +31,19 @@ from firewatch.auth.roles import Role
 from firewatch.auth.users import create_user
 from firewatch.config import Config
 from firewatch.engine import run_engine
+from firewatch.kernel import topics
+from firewatch.kernel.broker import BrokerAddress
+from firewatch.kernel.clock import ScaledClock, SystemClock
+from firewatch.kernel.contract import DeviceKind
+from firewatch.kernel.registry import Venue
 from firewatch.registry import import_document
-from kernel import topics
-from kernel.broker import BrokerAddress
-from kernel.clock import ScaledClock, SystemClock
-from kernel.contract import DeviceKind
-from kernel.registry import Venue
-from simulators.clock import AcceleratedClock
-from simulators.devices import ChargingStation, GasDetector, profile_for
-from simulators.player import Player
-from simulators.records import GroundTruth, Message
-from simulators.registry_files import document
-from simulators.scenarios import Run, compose
-from simulators.subdistrict import Subdistrict, generate
+from firewatch.simulators.clock import AcceleratedClock
+from firewatch.simulators.devices import ChargingStation, GasDetector, profile_for
+from firewatch.simulators.player import Player
+from firewatch.simulators.records import GroundTruth, Message
+from firewatch.simulators.registry_files import document
+from firewatch.simulators.scenarios import Run, compose
+from firewatch.simulators.subdistrict import Subdistrict, generate
 from tests.alerting.receiver import Receiver, receiver
 from tests.support.mosquitto import PrivateMosquitto
 from tests.support.ports import free_port

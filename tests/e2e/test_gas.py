@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from kernel.contract import DeviceKind
+from firewatch.kernel.contract import DeviceKind
 from tests.e2e.harness import alerts_at, delivered_once, live_engine, wait_for
 from tests.support.mosquitto import PrivateMosquitto
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from simulators.records import Message
+from firewatch.simulators.records import Message
 from tests.e2e.harness import alerts_at, live_engine, wait_for
 from tests.support.mosquitto import PrivateMosquitto
 

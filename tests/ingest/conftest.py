@@ -10,12 +10,12 @@ from dataclasses import dataclass
 import psycopg
 import pytest
 
-from ingest.decode import DecodeLimits
-from ingest.pipeline import IngestPipeline, IngestSettings
-from ingest.stream import Collector
-from ingest.subscribe import Subscriber
-from kernel.broker import BrokerAddress
-from kernel.clock import SystemClock
+from firewatch.ingest.decode import DecodeLimits
+from firewatch.ingest.pipeline import IngestPipeline, IngestSettings
+from firewatch.ingest.stream import Collector
+from firewatch.ingest.subscribe import Subscriber
+from firewatch.kernel.broker import BrokerAddress
+from firewatch.kernel.clock import SystemClock
 from tests.ingest.seed import seed_registry
 from tests.support.mosquitto import PrivateMosquitto
 

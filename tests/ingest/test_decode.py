@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from ingest.decode import DecodeLimits, decode
-from ingest.fields import BOUNDS
-from ingest.reasons import RejectReason
-from ingest.records import (
+from firewatch.ingest.decode import DecodeLimits, decode
+from firewatch.ingest.fields import BOUNDS
+from firewatch.ingest.reasons import RejectReason
+from firewatch.ingest.records import (
     Availability,
     DeviceEvent,
     DeviceInfo,
@@ -26,8 +26,8 @@ from ingest.records import (
     VenueInfo,
     VenueScan,
 )
-from kernel import topics
-from kernel.contract import DeviceKind
+from firewatch.kernel import topics
+from firewatch.kernel.contract import DeviceKind
 
 NOW = datetime(2025, 5, 1, 4, 0, 0, tzinfo=UTC)  # 12:00 in Shanghai
 NOW_MS = 1_746_072_000_000

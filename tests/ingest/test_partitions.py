@@ -12,17 +12,17 @@ from pathlib import Path
 import psycopg
 from psycopg import pq
 
+from firewatch.ingest.decode import DecodeLimits
+from firewatch.ingest.liveness import sweep
+from firewatch.ingest.partition import Partition
+from firewatch.ingest.pipeline import IngestPipeline, IngestSettings
+from firewatch.ingest.stream import Collector
+from firewatch.ingest.subscribe import Subscriber
+from firewatch.kernel import topics
+from firewatch.kernel.broker import BrokerAddress
+from firewatch.kernel.clock import SystemClock
 from firewatch.registry import import_registry
-from ingest.decode import DecodeLimits
-from ingest.liveness import sweep
-from ingest.partition import Partition
-from ingest.pipeline import IngestPipeline, IngestSettings
-from ingest.stream import Collector
-from ingest.subscribe import Subscriber
-from kernel import topics
-from kernel.broker import BrokerAddress
-from kernel.clock import SystemClock
-from simulators import registry_files, subdistrict
+from firewatch.simulators import registry_files, subdistrict
 from tests.ingest.publish import publish_all
 from tests.ingest.seed import DEVICES, seed_registry
 from tests.support.mosquitto import PrivateMosquitto

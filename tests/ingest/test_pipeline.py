@@ -10,8 +10,8 @@ from typing import Any
 import psycopg
 import pytest
 
-from ingest.records import DeviceEvent, Reading, VenueScan
-from kernel import topics
+from firewatch.ingest.records import DeviceEvent, Reading, VenueScan
+from firewatch.kernel import topics
 from tests.ingest.conftest import RunningPipeline
 from tests.ingest.publish import publish_all
 

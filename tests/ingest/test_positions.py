@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 
-from ingest import positions
-from ingest.liveness import OfflineReason, WentOffline
-from ingest.readback import stored_batches
-from ingest.records import Availability, DeviceEvent, Reading
-from ingest.store import BatchWriter
-from kernel.contract import DeviceKind
+from firewatch.ingest import positions
+from firewatch.ingest.liveness import OfflineReason, WentOffline
+from firewatch.ingest.readback import stored_batches
+from firewatch.ingest.records import Availability, DeviceEvent, Reading
+from firewatch.ingest.store import BatchWriter
+from firewatch.kernel.contract import DeviceKind
 from tests.ingest.seed import seed_registry
 
 T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)

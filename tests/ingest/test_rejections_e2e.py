@@ -10,13 +10,13 @@ from pathlib import Path
 
 import psycopg
 
+from firewatch.ingest.reasons import RejectReason
+from firewatch.kernel import topics
+from firewatch.kernel.broker import BrokerAddress
 from firewatch.registry import import_registry
-from ingest.reasons import RejectReason
-from kernel import topics
-from kernel.broker import BrokerAddress
-from simulators import registry_files, subdistrict
-from simulators.records import Message
-from simulators.scenarios.bad_input import BadInput, bad_inputs
+from firewatch.simulators import registry_files, subdistrict
+from firewatch.simulators.records import Message
+from firewatch.simulators.scenarios.bad_input import BadInput, bad_inputs
 from tests.ingest.conftest import start_pipeline
 from tests.ingest.publish import publish_all
 from tests.support.mosquitto import PrivateMosquitto

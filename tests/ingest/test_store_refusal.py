@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
-from ingest.records import Reading
-from ingest.store import BatchWriter
-from kernel.contract import DeviceKind
+from firewatch.ingest.records import Reading
+from firewatch.ingest.store import BatchWriter
+from firewatch.kernel.contract import DeviceKind
 from tests.ingest.seed import seed_registry
 
 T0 = datetime(2026, 11, 29, 8, 0, tzinfo=UTC)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from models.evaluate import START, train_models
-from models.stage import ModelSet
-from simulators.subdistrict import Subdistrict, generate
+from firewatch.models.evaluate import START, train_models
+from firewatch.models.stage import ModelSet
+from firewatch.simulators.subdistrict import Subdistrict, generate
 
 TRAIN_SEEDS = tuple(range(101, 109))
 

@@ -11,11 +11,11 @@ from datetime import UTC, datetime
 import psycopg
 import pytest
 
-from kernel.contract import DeviceKind, Level
-from models import store
-from models.artifact import Artifact, build, decode, encode
-from models.errors import ArtifactError
-from models.stage import Loaded, ModelSet, RiskStage
+from firewatch.kernel.contract import DeviceKind, Level
+from firewatch.models import store
+from firewatch.models.artifact import Artifact, build, decode, encode
+from firewatch.models.errors import ArtifactError
+from firewatch.models.stage import Loaded, ModelSet, RiskStage
 from tests.models.test_stage import quiet, smoke
 
 NOW = datetime(2026, 5, 2, tzinfo=UTC)

@@ -7,11 +7,11 @@ import math
 import numpy as np
 import pytest
 
-from models.baseline import RobustBaseline
-from models.classifier import FireClassifier
-from models.detector import Detector
-from models.elliptic import EllipticModel
-from models.forest import ForestModel
+from firewatch.models.baseline import RobustBaseline
+from firewatch.models.classifier import FireClassifier
+from firewatch.models.detector import Detector
+from firewatch.models.elliptic import EllipticModel
+from firewatch.models.forest import ForestModel
 
 NAMES = ("heat_rise", "smoke_rise", "co_rise")
 
@@ -101,7 +101,7 @@ def test_batch_scoring_matches_one_at_a_time(name: str) -> None:
 def test_the_forest_scores_as_scikit_learn_does() -> None:
     from sklearn.ensemble import IsolationForest
 
-    from models.scaling import squash
+    from firewatch.models.scaling import squash
 
     x, _ = _data(2)
     ours = ForestModel.fit(x, NAMES, trees=40, seed=3)
@@ -112,7 +112,7 @@ def test_the_forest_scores_as_scikit_learn_does() -> None:
 def test_the_classifier_scores_as_scikit_learn_does() -> None:
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    from models.classifier import RISING
+    from firewatch.models.classifier import RISING
 
     x, y = _data(3)
     ours = FireClassifier.fit(x, y, NAMES, seed=4, trees=15)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from models.evaluate import Report, evaluate_seed, quiet_day, quiet_raises, table
-from models.labels import FIRE_SCENARIOS
-from models.stage import ModelSet
-from models.training import NUISANCES
-from simulators.records import Outcome
-from simulators.subdistrict import Subdistrict
+from firewatch.models.evaluate import Report, evaluate_seed, quiet_day, quiet_raises, table
+from firewatch.models.labels import FIRE_SCENARIOS
+from firewatch.models.stage import ModelSet
+from firewatch.models.training import NUISANCES
+from firewatch.simulators.records import Outcome
+from firewatch.simulators.subdistrict import Subdistrict
 
 
 def test_one_seed_through_the_whole_path(trained: ModelSet, world: Subdistrict) -> None:

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from kernel.contract import Level
-from models.fusion import (
+from firewatch.kernel.contract import Level
+from firewatch.models.fusion import (
     Basis,
     Reason,
     Source,
@@ -15,7 +15,7 @@ from models.fusion import (
     rule_reason,
     venue_risk,
 )
-from rules.evidence import Category, Evidence, Scope
+from firewatch.rules.evidence import Category, Evidence, Scope
 
 T = datetime(2026, 5, 1, 2, 0, tzinfo=UTC)
 

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from models.evaluate import evaluate_real, replay_real
-from models.realdata import DATA_DIR, fsri_cell, nist, nist_first_alarm_locations, nist_origin
-from models.stage import ModelSet
+from firewatch.models.evaluate import evaluate_real, replay_real
+from firewatch.models.realdata import (
+    DATA_DIR,
+    fsri_cell,
+    nist,
+    nist_first_alarm_locations,
+    nist_origin,
+)
+from firewatch.models.stage import ModelSet
 
 pytestmark = pytest.mark.skipif(
     not DATA_DIR.exists(), reason=f"the shared real data is not at {DATA_DIR}"

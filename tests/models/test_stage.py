@@ -6,13 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 
-from ingest.records import Reading, ScanItem, VenueScan
-from ingest.stream import Batch
-from kernel.contract import DeviceKind, Level
-from models.fusion import Basis, RiskScore, Source
-from models.stage import ModelSet, RiskStage
-from models.store import ScoreWriter
-from rules.evidence import Category, Evidence, ReadingRef, Scope
+from firewatch.ingest.records import Reading, ScanItem, VenueScan
+from firewatch.ingest.stream import Batch
+from firewatch.kernel.contract import DeviceKind, Level
+from firewatch.models.fusion import Basis, RiskScore, Source
+from firewatch.models.stage import ModelSet, RiskStage
+from firewatch.models.store import ScoreWriter
+from firewatch.rules.evidence import Category, Evidence, ReadingRef, Scope
 
 T0 = datetime(2026, 5, 1, 2, 0, tzinfo=UTC)
 

@@ -11,16 +11,16 @@ import pytest
 
 from firewatch import cli_models as cli
 from firewatch.config import Config
+from firewatch.ingest.records import Reading
+from firewatch.ingest.store import BatchWriter
+from firewatch.kernel.contract import DeviceKind, Level
+from firewatch.models import store
+from firewatch.models.evaluate import START, quiet_day
+from firewatch.models.stage import RiskStage
 from firewatch.registry import import_registry
-from ingest.records import Reading
-from ingest.store import BatchWriter
-from kernel.contract import DeviceKind, Level
-from models import store
-from models.evaluate import START, quiet_day
-from models.stage import RiskStage
-from rules.evidence import Scope
-from simulators import registry_files
-from simulators.subdistrict import Subdistrict
+from firewatch.rules.evidence import Scope
+from firewatch.simulators import registry_files
+from firewatch.simulators.subdistrict import Subdistrict
 
 
 def _config(url: str) -> Config:

@@ -19,7 +19,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from kernel import topics
+from firewatch.kernel import topics
 
 _SURVIVE_S = 60.0  # how long a surviving flood waits for the broker in all
 

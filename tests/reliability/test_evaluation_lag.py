@@ -19,11 +19,11 @@ import psycopg
 from prometheus_client import REGISTRY
 
 from firewatch.config import Config
+from firewatch.ingest.records import Reading
+from firewatch.ingest.store import BatchWriter
+from firewatch.kernel.clock import SystemClock
+from firewatch.kernel.contract import DeviceKind
 from firewatch.stages import start_stages
-from ingest.records import Reading
-from ingest.store import BatchWriter
-from kernel.clock import SystemClock
-from kernel.contract import DeviceKind
 from tests.alerting.receiver import receiver, wait_for
 from tests.reliability.homes import seed_homes
 

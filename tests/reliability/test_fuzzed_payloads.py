@@ -30,11 +30,11 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from ingest import specs
-from ingest.decode import DecodeLimits, decode
-from ingest.fields import BOUNDS, Bound
-from ingest.reasons import RejectReason
-from ingest.records import (
+from firewatch.ingest import specs
+from firewatch.ingest.decode import DecodeLimits, decode
+from firewatch.ingest.fields import BOUNDS, Bound
+from firewatch.ingest.reasons import RejectReason
+from firewatch.ingest.records import (
     Availability,
     DeviceEvent,
     DeviceInfo,
@@ -45,9 +45,9 @@ from ingest.records import (
     VenueInfo,
     VenueScan,
 )
-from kernel import topics
-from kernel.contract import CHARGING_STATES, CHECKLIST_ITEMS, SCAN_TYPES, DeviceKind
-from kernel.kinds import EVENTS
+from firewatch.kernel import topics
+from firewatch.kernel.contract import CHARGING_STATES, CHECKLIST_ITEMS, SCAN_TYPES, DeviceKind
+from firewatch.kernel.kinds import EVENTS
 from tests.ingest.publish import publish_all
 from tests.ingest.seed import DEVICES, seed_registry
 from tests.reliability.engine_process import EngineProcess

@@ -43,10 +43,10 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from psycopg.rows import dict_row
 
-from alerting import Deliverer
-from kernel import topics
-from kernel.clock import SystemClock
-from kernel.contract import Level
+from firewatch.alerting import Deliverer
+from firewatch.kernel import topics
+from firewatch.kernel.clock import SystemClock
+from firewatch.kernel.contract import Level
 from tests.alerting.receiver import Receiver, receiver, with_receiver
 from tests.alerting.support import SETTINGS, Harness
 from tests.alerting.support import seed as seed_alerting
@@ -443,7 +443,7 @@ CLAIMER = """
 import sys, time
 from datetime import UTC, datetime
 import psycopg
-from alerting import outbox
+from firewatch.alerting import outbox
 conn = psycopg.connect(sys.argv[1], autocommit=True)
 claimed = outbox.claim(conn, ["sms", "push", "webhook"], datetime.now(UTC), 60.0, 100)
 print(len(claimed), flush=True)

@@ -28,7 +28,7 @@ import psycopg
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from kernel import topics
+from firewatch.kernel import topics
 from tests.alerting.receiver import Receiver, receiver
 from tests.reliability.engine_process import EngineProcess
 from tests.reliability.test_kill_alerts import rows, wait_for

@@ -21,9 +21,9 @@ from http.server import ThreadingHTTPServer
 import psycopg
 import pytest
 
-from alerting import Deliverer
-from alerting.outbox import URGENCY
-from kernel.contract import Level
+from firewatch.alerting import Deliverer
+from firewatch.alerting.outbox import URGENCY
+from firewatch.kernel.contract import Level
 from tests.alerting.receiver import Receiver, _handler, receiver
 from tests.alerting.support import SETTINGS, Harness, event, seed
 from tests.support.ports import free_port

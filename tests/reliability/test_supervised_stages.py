@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from kernel import topics
+from firewatch.kernel import topics
 from tests.alerting.receiver import receiver
 from tests.ingest.publish import publish_all
 from tests.reliability.engine_process import EngineProcess

@@ -9,13 +9,13 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 
+from firewatch.ingest.records import Reading
+from firewatch.ingest.stream import Batch
+from firewatch.kernel.clock import SystemClock
+from firewatch.kernel.contract import DeviceKind
+from firewatch.rules.engine import RuleEngine
+from firewatch.rules.loader import DEFAULT_DIR, load_library
 from firewatch.supervision import Fault, Supervisor
-from ingest.records import Reading
-from ingest.stream import Batch
-from kernel.clock import SystemClock
-from kernel.contract import DeviceKind
-from rules.engine import RuleEngine
-from rules.loader import DEFAULT_DIR, load_library
 
 
 def alarm(device: str) -> Reading:

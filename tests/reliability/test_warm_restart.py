@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from kernel import topics
+from firewatch.kernel import topics
 from tests.ingest.publish import publish_all
 from tests.reliability.engine_process import EngineProcess
 from tests.reliability.homes import seed_homes

@@ -7,15 +7,15 @@ from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from ingest.decode import decode
-from ingest.records import Decoded, Rejected
-from ingest.stream import Batch
-from ingest.timestamps import DecodeLimits
-from rules.directory import Directory
-from rules.engine import RuleEngine
-from rules.evidence import Evidence
-from rules.loader import DEFAULT_DIR, Library, load_library
-from simulators.scenarios import LIBRARY, Run, compose
+from firewatch.ingest.decode import decode
+from firewatch.ingest.records import Decoded, Rejected
+from firewatch.ingest.stream import Batch
+from firewatch.ingest.timestamps import DecodeLimits
+from firewatch.rules.directory import Directory
+from firewatch.rules.engine import RuleEngine
+from firewatch.rules.evidence import Evidence
+from firewatch.rules.loader import DEFAULT_DIR, Library, load_library
+from firewatch.simulators.scenarios import LIBRARY, Run, compose
 from tests.simulators.helpers import registry_view, world
 
 ZONE = ZoneInfo("Asia/Shanghai")

@@ -22,18 +22,18 @@ import pytest
 
 from firewatch.cli_rules import backtest_command
 from firewatch.config import Config
+from firewatch.ingest.decode import DecodeLimits
+from firewatch.ingest.pipeline import IngestPipeline, IngestSettings
+from firewatch.ingest.subscribe import Subscriber
+from firewatch.kernel.broker import BrokerAddress
+from firewatch.kernel.clock import SystemClock
 from firewatch.registry import import_registry
-from ingest.decode import DecodeLimits
-from ingest.pipeline import IngestPipeline, IngestSettings
-from ingest.subscribe import Subscriber
-from kernel.broker import BrokerAddress
-from kernel.clock import SystemClock
-from rules.backtest import run_backtest
-from rules.evidence import Evidence
-from rules.stage import RulesStage
-from rules.store import read_evidence
-from simulators import registry_files
-from simulators.scenarios import Run, compose
+from firewatch.rules.backtest import run_backtest
+from firewatch.rules.evidence import Evidence
+from firewatch.rules.stage import RulesStage
+from firewatch.rules.store import read_evidence
+from firewatch.simulators import registry_files
+from firewatch.simulators.scenarios import Run, compose
 from tests.ingest.publish import publish_all
 from tests.rules.helpers import ZONE, default_library
 from tests.simulators.helpers import world

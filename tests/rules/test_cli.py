@@ -9,7 +9,7 @@ import pytest
 
 from firewatch import cli_rules as cli
 from firewatch.config import Config
-from rules.loader import DEFAULT_DIR
+from firewatch.rules.loader import DEFAULT_DIR
 from tests.rules.helpers import write_rules
 from tests.rules.test_loader import GOOD
 

@@ -7,17 +7,17 @@ from datetime import UTC, datetime
 
 import pytest
 
-from ingest.liveness import OfflineReason, WentOffline
-from ingest.records import Decoded
-from ingest.stream import Batch
-from rules.detectors.base import LocalDay, moment
-from rules.directory import Directory
-from rules.engine import RuleEngine
-from rules.evidence import Evidence
-from rules.loader import Library
-from rules.spec import TimeWindow
-from rules.testing import event, reading, spec_of
-from rules.watch import Reload, decide
+from firewatch.ingest.liveness import OfflineReason, WentOffline
+from firewatch.ingest.records import Decoded
+from firewatch.ingest.stream import Batch
+from firewatch.rules.detectors.base import LocalDay, moment
+from firewatch.rules.directory import Directory
+from firewatch.rules.engine import RuleEngine
+from firewatch.rules.evidence import Evidence
+from firewatch.rules.loader import Library
+from firewatch.rules.spec import TimeWindow
+from firewatch.rules.testing import event, reading, spec_of
+from firewatch.rules.watch import Reload, decide
 from tests.rules.helpers import ZONE
 
 T0 = datetime(2026, 5, 1, 2, 0, tzinfo=UTC).timestamp()  # 10:00 in Shanghai

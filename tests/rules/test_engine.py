@@ -8,12 +8,12 @@ from dataclasses import replace
 
 import pytest
 
-from ingest.stream import Batch
-from rules.directory import Directory
-from rules.engine import RuleEngine
-from rules.evidence import Evidence
-from rules.loader import Library
-from rules.testing import reading
+from firewatch.ingest.stream import Batch
+from firewatch.rules.directory import Directory
+from firewatch.rules.engine import RuleEngine
+from firewatch.rules.evidence import Evidence
+from firewatch.rules.loader import Library
+from firewatch.rules.testing import reading
 from tests.rules.helpers import (
     ZONE,
     decoded,

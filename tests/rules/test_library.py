@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 import yaml
 
-from rules.loader import DEFAULT_DIR, parse_text, rule_files
-from rules.spec import RuleType
-from rules.unit import run_rule_tests
+from firewatch.rules.loader import DEFAULT_DIR, parse_text, rule_files
+from firewatch.rules.spec import RuleType
+from firewatch.rules.unit import run_rule_tests
 from tests.rules.helpers import ZONE, default_library
 
 RULE_IDS = [rule.id for rule in default_library().rules]

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from rules.errors import RuleLibraryError
-from rules.loader import load_files, load_library, parse_text
-from rules.spec import Op, RuleType
+from firewatch.rules.errors import RuleLibraryError
+from firewatch.rules.loader import load_files, load_library, parse_text
+from firewatch.rules.spec import Op, RuleType
 from tests.rules.helpers import write_rules
 
 GOOD = """\

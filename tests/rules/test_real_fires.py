@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from ingest.stream import Batch
-from rules.engine import RuleEngine
-from rules.evidence import Category
-from rules.testing import reading
+from firewatch.ingest.stream import Batch
+from firewatch.rules.engine import RuleEngine
+from firewatch.rules.evidence import Category
+from firewatch.rules.testing import reading
 from tests.rules.helpers import ZONE, default_library
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "nist-smoke-alarms-flaming"

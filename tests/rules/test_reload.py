@@ -18,16 +18,16 @@ import psycopg
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from ingest.decode import DecodeLimits
-from ingest.pipeline import IngestPipeline, IngestSettings
-from ingest.subscribe import Subscriber
-from kernel import topics
-from kernel.broker import BrokerAddress
-from kernel.clock import SystemClock
-from rules.errors import RuleLibraryError
-from rules.evidence import Evidence
-from rules.stage import RulesStage
-from rules.watch import Reload
+from firewatch.ingest.decode import DecodeLimits
+from firewatch.ingest.pipeline import IngestPipeline, IngestSettings
+from firewatch.ingest.subscribe import Subscriber
+from firewatch.kernel import topics
+from firewatch.kernel.broker import BrokerAddress
+from firewatch.kernel.clock import SystemClock
+from firewatch.rules.errors import RuleLibraryError
+from firewatch.rules.evidence import Evidence
+from firewatch.rules.stage import RulesStage
+from firewatch.rules.watch import Reload
 from tests.ingest.seed import seed_registry
 from tests.rules.helpers import ZONE, write_rules
 from tests.support.mosquitto import PrivateMosquitto

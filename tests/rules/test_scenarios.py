@@ -13,9 +13,9 @@ from functools import cache
 
 import pytest
 
-from kernel.contract import Level
-from rules.evidence import Category, Evidence
-from simulators.records import GroundTruth, Outcome
+from firewatch.kernel.contract import Level
+from firewatch.rules.evidence import Category, Evidence
+from firewatch.simulators.records import GroundTruth, Outcome
 from tests.rules.helpers import decoded, evaluate, scenario_run
 
 SEEDS = [1, 2, 3, 4]

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 
-from kernel.clock import ManualClock
-from rules.evidence import Evidence
-from rules.store import EvidenceWriter, read_evidence, write_evidence
+from firewatch.kernel.clock import ManualClock
+from firewatch.rules.evidence import Evidence
+from firewatch.rules.store import EvidenceWriter, read_evidence, write_evidence
 from tests.rules.helpers import decoded, evaluate, scenario_run
 
 NOW = datetime(2026, 5, 2, 0, 0, tzinfo=UTC)

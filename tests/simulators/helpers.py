@@ -11,12 +11,12 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from ingest.decode import DecodeLimits
-from ingest.records import DeviceInfo, StaticRegistry, VenueInfo
-from kernel import topics
-from simulators.records import GroundTruth, Message
-from simulators.scenarios import LIBRARY, Run, compose
-from simulators.subdistrict import Subdistrict, generate
+from firewatch.ingest.decode import DecodeLimits
+from firewatch.ingest.records import DeviceInfo, StaticRegistry, VenueInfo
+from firewatch.kernel import topics
+from firewatch.simulators.records import GroundTruth, Message
+from firewatch.simulators.scenarios import LIBRARY, Run, compose
+from firewatch.simulators.subdistrict import Subdistrict, generate
 
 START = datetime(2026, 5, 1, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 LIMITS = DecodeLimits(max_future_s=300, max_age_s=7 * 86400)  # the engine's defaults

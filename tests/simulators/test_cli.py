@@ -10,8 +10,8 @@ import pytest
 
 from firewatch.cli_simulators import add_commands
 from firewatch.config import Config
-from kernel import topics
-from simulators.scenarios import LIBRARY
+from firewatch.kernel import topics
+from firewatch.simulators.scenarios import LIBRARY
 from tests.simulators.helpers import clear_retained
 
 

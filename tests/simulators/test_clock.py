@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from kernel.clock import ManualClock
-from simulators.clock import AcceleratedClock, InstantClock
+from firewatch.kernel.clock import ManualClock
+from firewatch.simulators.clock import AcceleratedClock, InstantClock
 
 T0 = datetime(2026, 5, 1, 2, 0, tzinfo=UTC)
 

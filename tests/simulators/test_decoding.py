@@ -7,10 +7,10 @@ from datetime import timedelta
 
 import pytest
 
-from ingest.decode import decode
-from ingest.reasons import RejectReason
-from ingest.records import Availability, Rejected, VenueScan
-from simulators.scenarios.bad_input import bad_inputs
+from firewatch.ingest.decode import decode
+from firewatch.ingest.reasons import RejectReason
+from firewatch.ingest.records import Availability, Rejected, VenueScan
+from firewatch.simulators.scenarios.bad_input import bad_inputs
 from tests.simulators.helpers import LIMITS, START, registry_view, run, world
 
 NOT_FROM_DECODE = {"store_refused"}  # given by the store, to a message that decoded fine

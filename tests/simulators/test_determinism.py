@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from simulators.records import traffic_lines, truth_lines
-from simulators.scenarios import LIBRARY, compose
+from firewatch.simulators.records import traffic_lines, truth_lines
+from firewatch.simulators.scenarios import LIBRARY, compose
 from tests.simulators.helpers import START, generate_world
 
 

@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from ingest.decode import decode
-from ingest.records import DeviceEvent, Reading, Rejected
-from kernel import topics
-from kernel.contract import DeviceKind
-from simulators import curves, naming
-from simulators.devices import (
+from firewatch.ingest.decode import decode
+from firewatch.ingest.records import DeviceEvent, Reading, Rejected
+from firewatch.kernel import topics
+from firewatch.kernel.contract import DeviceKind
+from firewatch.simulators import curves, naming
+from firewatch.simulators.devices import (
     ChargingStation,
     GasDetector,
     LoadDetector,
@@ -23,9 +23,9 @@ from simulators.devices import (
     SmokeDetector,
     SmokeSample,
 )
-from simulators.devices.base import Device, Profile
-from simulators.devices.smoke import FAST_S, QUIET_S
-from simulators.records import Message
+from firewatch.simulators.devices.base import Device, Profile
+from firewatch.simulators.devices.smoke import FAST_S, QUIET_S
+from firewatch.simulators.records import Message
 from tests.simulators.helpers import LIMITS, registry_view, world
 
 T0 = datetime(2026, 5, 1, 2, 0, tzinfo=UTC)

@@ -8,13 +8,13 @@ from itertools import pairwise
 
 import pytest
 
-from kernel import topics
-from kernel.contract import DeviceKind, VenueType
-from simulators import curves, naming
-from simulators.records import Outcome
-from simulators.scenarios import LIBRARY
-from simulators.scenarios.compose import SHANGHAI
-from simulators.scenarios.gas import stand_in_command
+from firewatch.kernel import topics
+from firewatch.kernel.contract import DeviceKind, VenueType
+from firewatch.simulators import curves, naming
+from firewatch.simulators.records import Outcome
+from firewatch.simulators.scenarios import LIBRARY
+from firewatch.simulators.scenarios.compose import SHANGHAI
+from firewatch.simulators.scenarios.gas import stand_in_command
 from tests.simulators.helpers import events, readings, run, since, statuses, truth, world
 
 SEEDS = [1, 2, 3, 4]

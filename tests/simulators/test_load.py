@@ -18,11 +18,11 @@ import pytest
 from firewatch.cli_load import add_commands
 from firewatch.config import Config
 from firewatch.embedded.load_broker import private_mosquitto
-from kernel import topics
-from kernel.contract import CHARGING_STATES, MAX_PAYLOAD_BYTES, DeviceKind, MessageType
-from kernel.kinds import EVENTS
-from simulators.errors import LoadBrokerError, LoadError
-from simulators.load import (
+from firewatch.kernel import topics
+from firewatch.kernel.contract import CHARGING_STATES, MAX_PAYLOAD_BYTES, DeviceKind, MessageType
+from firewatch.kernel.kinds import EVENTS
+from firewatch.simulators.errors import LoadBrokerError, LoadError
+from firewatch.simulators.load import (
     Burst,
     CountingDrain,
     DrainResult,
@@ -33,9 +33,9 @@ from simulators.load import (
     message_type_for,
     run_load,
 )
-from simulators.load.publisher import WorkerResult
-from simulators.load.report import build_report
-from simulators.load.runner import ensure_loopback
+from firewatch.simulators.load.publisher import WorkerResult
+from firewatch.simulators.load.report import build_report
+from firewatch.simulators.load.runner import ensure_loopback
 
 RATE = 2000.0
 SECONDS = 2.0
@@ -262,8 +262,8 @@ def test_devices_from_registry(tmp_path: Path) -> None:
 
 
 def test_payloads_pass_the_ingest_decoder(run: tuple[LoadReport, DrainResult]) -> None:
-    decode = pytest.importorskip("ingest.decode")
-    records = pytest.importorskip("ingest.records")
+    decode = pytest.importorskip("firewatch.ingest.decode")
+    records = pytest.importorskip("firewatch.ingest.records")
     report, drain = run
     registry = records.StaticRegistry(
         [

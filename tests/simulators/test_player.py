@@ -11,12 +11,12 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from kernel import topics
-from kernel.broker import BrokerAddress
-from kernel.clock import SystemClock
-from simulators.clock import AcceleratedClock
-from simulators.errors import PlayError
-from simulators.player import Player
+from firewatch.kernel import topics
+from firewatch.kernel.broker import BrokerAddress
+from firewatch.kernel.clock import SystemClock
+from firewatch.simulators.clock import AcceleratedClock
+from firewatch.simulators.errors import PlayError
+from firewatch.simulators.player import Player
 from tests.simulators.helpers import clear_retained, run
 
 SPEED = 20_000.0  # an hour of traffic in 0.2 s

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import psycopg
 
+from firewatch.kernel.contract import DeviceKind
 from firewatch.registry import import_registry
-from kernel.contract import DeviceKind
-from simulators import registry_files
+from firewatch.simulators import registry_files
 from tests.simulators.helpers import world
 
 

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from kernel.contract import E164_PATTERN, ID_PATTERN, DeviceKind, StationKind, VenueType
-from kernel.registry import Station, Venue
-from simulators import naming, registry_files, subdistrict
-from simulators.subdistrict import CATEGORY, CENTRE, generate
+from firewatch.kernel.contract import E164_PATTERN, ID_PATTERN, DeviceKind, StationKind, VenueType
+from firewatch.kernel.registry import Station, Venue
+from firewatch.simulators import naming, registry_files, subdistrict
+from firewatch.simulators.subdistrict import CATEGORY, CENTRE, generate
 from tests.simulators.helpers import world
 
 HOUSING = {VenueType.RESIDENTIAL_COMPOUND, VenueType.RENTAL_HOUSING, VenueType.SELF_BUILT_HOUSE}

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from alerting import Answer, Env, TokenCheck, load_directory, redeem
+from firewatch.alerting import Answer, Env, TokenCheck, load_directory, redeem
 from firewatch.api.deps import Db
 from firewatch.api.errors import ApiError
 

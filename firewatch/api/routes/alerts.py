@@ -15,7 +15,7 @@ import psycopg
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 
-from alerting import (
+from firewatch.alerting import (
     AlertKind,
     AlertState,
     Answer,
@@ -32,8 +32,8 @@ from firewatch.api.errors import ApiError
 from firewatch.api.pages import MAX_LIMIT, page, resume
 from firewatch.auth.roles import Permission
 from firewatch.auth.users import Principal
+from firewatch.kernel.contract import Level
 from firewatch.logs import redact
-from kernel.contract import Level
 
 router = APIRouter(prefix="/api/v1", tags=["alerts"])
 

@@ -13,7 +13,12 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel, Field
 
-from cases import (
+from firewatch.api.deps import Db, require, scope_filter
+from firewatch.api.errors import ApiError
+from firewatch.api.pages import MAX_LIMIT, page, resume
+from firewatch.auth.roles import Permission
+from firewatch.auth.users import Principal
+from firewatch.cases import (
     Actor,
     Case,
     CaseError,
@@ -31,11 +36,6 @@ from cases import (
     move_part,
     settings_from_config,
 )
-from firewatch.api.deps import Db, require, scope_filter
-from firewatch.api.errors import ApiError
-from firewatch.api.pages import MAX_LIMIT, page, resume
-from firewatch.auth.roles import Permission
-from firewatch.auth.users import Principal
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
 

@@ -13,14 +13,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.encoders import jsonable_encoder
 
-from cases import settings_from_config
-from cases.assessment import Month, assess, render_csv, render_html
-from cases.inspections import Coverage, coverage
 from firewatch.api.deps import Db, require
 from firewatch.api.errors import ApiError
 from firewatch.api.pages import MAX_LIMIT, page, resume
 from firewatch.auth.roles import Permission
 from firewatch.auth.users import Principal
+from firewatch.cases import settings_from_config
+from firewatch.cases.assessment import Month, assess, render_csv, render_html
+from firewatch.cases.inspections import Coverage, coverage
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 

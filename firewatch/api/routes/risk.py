@@ -19,7 +19,7 @@ from firewatch.api.errors import ApiError
 from firewatch.api.pages import MAX_LIMIT, page, resume
 from firewatch.auth.roles import Permission
 from firewatch.auth.users import Principal
-from kernel.contract import Level
+from firewatch.kernel.contract import Level
 
 router = APIRouter(prefix="/api/v1/risk", tags=["risk"])
 

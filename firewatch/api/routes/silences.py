@@ -12,7 +12,7 @@ import psycopg
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import AwareDatetime, BaseModel, Field
 
-from alerting import Scope, Silence, add_silence, cancel_silence
+from firewatch.alerting import Scope, Silence, add_silence, cancel_silence
 from firewatch.api.deps import Db, require, scope_filter, select
 from firewatch.api.errors import ApiError
 from firewatch.api.pages import MAX_LIMIT, page, resume
