@@ -4,6 +4,7 @@ new kind missing one of them fails the suite instead of losing its readings."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import fields
 
 import psycopg
@@ -12,7 +13,7 @@ import pytest
 from firewatch.alerting.texts import SENSED
 from firewatch.ingest.records import DeviceEvent, DeviceStatus, Reading
 from firewatch.kernel import kinds
-from firewatch.kernel.contract import DeviceKind
+from firewatch.kernel.contract import DeviceKind, VenueType
 from firewatch.kernel.kinds import KINDS, FieldType
 
 HEAD = ("ts", "received_at", "device_id", "kind", "venue_id", "community", "grid", "station_id")
@@ -109,3 +110,15 @@ def test_the_registry_takes_a_device_of_every_kind(fresh_db: str) -> None:
                 "INSERT INTO device (device_id, kind, venue_id, heartbeat_s)"
                 " VALUES ('D-x', 'sprinkler', 'V-1', 300)"
             )
+
+
+def test_the_database_knows_exactly_the_contracts_venue_types(db_url: str) -> None:
+    """Alerting reads venues as the kernel's records: the CHECK on `venue.venue_type` and
+    `VenueType` must name the same types (a new type needs its migration)."""
+    with psycopg.connect(db_url) as conn:
+        row = conn.execute(
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint"
+            " WHERE conname = 'venue_venue_type_check'"
+        ).fetchone()
+    assert row is not None
+    assert set(re.findall(r"'([a-z_]+)'", row[0])) == {v.value for v in VenueType}

@@ -104,3 +104,33 @@ def test_a_changed_migration_is_refused(empty_db: str) -> None:
 def test_migrate_refuses_a_connection_inside_a_transaction(empty_db: str) -> None:
     with psycopg.connect(empty_db) as conn, pytest.raises(MigrationError, match="autocommit"):
         migrate(conn, TODAY)
+
+
+def test_a_venue_type_outside_the_contract_stops_the_migration_by_name(empty_db: str) -> None:
+    """0014 puts the contract's venue types under a CHECK. A database with a venue written by
+    hand with another type is not migrated past it, and the message names the venue."""
+    today = datetime.now(UTC).date()
+    with psycopg.connect(empty_db, autocommit=True) as conn:
+        migrate(conn, today)
+        conn.execute(
+            "INSERT INTO station (station_id, name, kind, lat, lon)"
+            " VALUES ('MS-1', '站', 'micro', 31.2, 121.4)"
+        )
+        with pytest.raises(psycopg.errors.CheckViolation):
+            conn.execute(
+                "INSERT INTO venue (venue_id, name, venue_type, category, community, grid,"
+                " address, lat, lon, station_id) VALUES ('V-X', '店', 'karaoke_bar', 2, 'c', 'g',"
+                " '路', 31.2, 121.4, 'MS-1')"
+            )
+        # The same database as it was before 0014, with such a venue in it.
+        conn.execute("ALTER TABLE venue DROP CONSTRAINT venue_venue_type_check")
+        conn.execute("DELETE FROM schema_migration WHERE version = 14")
+        conn.execute(
+            "INSERT INTO venue (venue_id, name, venue_type, category, community, grid, address,"
+            " lat, lon, station_id) VALUES ('V-X', '店', 'karaoke_bar', 2, 'c', 'g', '路', 31.2,"
+            " 121.4, 'MS-1')"
+        )
+        with pytest.raises(MigrationError, match=r"V-X \(karaoke_bar\)"):
+            migrate(conn, today)
+        conn.execute("UPDATE venue SET venue_type = 'small_entertainment' WHERE venue_id = 'V-X'")
+        assert any(label.startswith("0014_") for label in migrate(conn, today).applied)

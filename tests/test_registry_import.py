@@ -8,16 +8,18 @@ import json
 import shutil
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
 
+from firewatch.kernel import registry as kernel
 from firewatch.kernel.contract import DeviceKind, StationKind, VenueType
 from firewatch.registry import Counts, ImportReport, import_registry
 from firewatch.registry.errors import RegistryImportError
+from firewatch.registry.records import COLUMNS, Kind
 
 FIXTURES = Path(__file__).parent / "fixtures" / "registry"
 VALID_JSON = FIXTURES / "valid.json"
@@ -951,3 +953,14 @@ def test_phone_numbers_never_appear_in_full_in_problems(
         # Every number above has 1234 in the middle: only the last four digits may show.
         assert "1234" not in f"{problem.field} {problem.message}", problem
     assert "'+86 *** **** 5678'" in str(caught.value)
+
+
+def test_a_file_has_the_columns_of_the_kernels_records() -> None:
+    """The import reads values as written (`firewatch.registry.records`, any string, so a bad
+    one is reported with its row); the columns it reads are the kernel's records' fields, the
+    ones the simulators write and alerting loads."""
+    assert {
+        Kind.STATION: tuple(f.name for f in fields(kernel.Station)),
+        Kind.VENUE: tuple(f.name for f in fields(kernel.Venue)),
+        Kind.DEVICE: tuple(f.name for f in fields(kernel.Device)),
+    } == COLUMNS

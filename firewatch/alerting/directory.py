@@ -1,4 +1,5 @@
-"""Who and where: the registry's stations, venues and devices as routing and texts need them.
+"""Who and where: the registry's stations, venues and devices (the kernel's records,
+`firewatch.kernel.registry`) as routing and texts need them.
 
 Read from the registry tables (the composition root's schema) and kept in memory; the stage
 reloads it when the registry's fingerprint moves (checked now and then, and at once when it
@@ -7,45 +8,20 @@ meets a venue it does not know).
 
 from __future__ import annotations
 
+import logging
 import math
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import psycopg
 
-from firewatch.kernel.contract import StationKind
+from firewatch.kernel.contract import DeviceKind, StationKind, VenueType
+from firewatch.kernel.registry import Device, Station, Venue
 
+log = logging.getLogger("firewatch.alerting")
 
-@dataclass(frozen=True, slots=True)
-class StationEntry:
-    station_id: str
-    name: str
-    kind: StationKind
-    phones: tuple[str, ...]
-    lat: float
-    lon: float
-    retired: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class VenueEntry:
-    venue_id: str
-    name: str
-    venue_type: str
-    community: str
-    grid: str
-    address: str
-    station_id: str
-    contacts: tuple[str, ...]
-    lat: float
-    lon: float
-
-
-@dataclass(frozen=True, slots=True)
-class DeviceEntry:
-    device_id: str
-    kind: str
-    venue_id: str
-    location: str  # free text: floor, room, shed
+R = TypeVar("R", Station, Venue, Device)
 
 
 def _km(a: tuple[float, float], b: tuple[float, float]) -> float:
@@ -56,32 +32,37 @@ def _km(a: tuple[float, float], b: tuple[float, float]) -> float:
 
 @dataclass(frozen=True, slots=True)
 class Directory:
-    stations: dict[str, StationEntry] = field(default_factory=dict)
-    venues: dict[str, VenueEntry] = field(default_factory=dict)
-    devices: dict[str, DeviceEntry] = field(default_factory=dict)
+    stations: dict[str, Station] = field(default_factory=dict)
+    venues: dict[str, Venue] = field(default_factory=dict)
+    devices: dict[str, Device] = field(default_factory=dict)
+    retired: frozenset[str] = frozenset()
+    """Stations retired from the registry: kept for old alerts' texts, never called."""
 
-    def venue(self, venue_id: str) -> VenueEntry | None:
+    def venue(self, venue_id: str) -> Venue | None:
         return self.venues.get(venue_id)
 
-    def station(self, station_id: str) -> StationEntry | None:
+    def station(self, station_id: str) -> Station | None:
         return self.stations.get(station_id)
 
-    def device(self, device_id: str) -> DeviceEntry | None:
+    def device(self, device_id: str) -> Device | None:
         return self.devices.get(device_id)
 
-    def brigade(self, venue: VenueEntry) -> StationEntry | None:
+    def brigade(self, venue: Venue) -> Station | None:
         """The nearest professional fire brigade (专职消防队) to a venue.
 
-        >>> far = StationEntry("PS-far", "远", StationKind.PROFESSIONAL, (), 31.5, 121.9)
-        >>> near = StationEntry("PS-near", "近", StationKind.PROFESSIONAL, (), 31.24, 121.48)
-        >>> v = VenueEntry("V", "店", "small_shop", "c", "g", "路", "MS", (), 31.23, 121.47)
+        >>> far = Station("PS-far", "远", StationKind.PROFESSIONAL, (), 31.5, 121.9)
+        >>> near = Station("PS-near", "近", StationKind.PROFESSIONAL, (), 31.24, 121.48)
+        >>> v = Venue("V", "店", VenueType.SMALL_SHOP, 2, "c", "g", "路", 31.23, 121.47, "MS", ())
         >>> Directory({"PS-far": far, "PS-near": near}).brigade(v).station_id
         'PS-near'
+        >>> both = {"PS-far": far, "PS-near": near}
+        >>> Directory(both, retired=frozenset({"PS-near"})).brigade(v).station_id
+        'PS-far'
         """
         brigades = [
             s
             for s in self.stations.values()
-            if s.kind == StationKind.PROFESSIONAL and not s.retired
+            if s.kind == StationKind.PROFESSIONAL and s.station_id not in self.retired
         ]
         here = (venue.lat, venue.lon)
         return min(brigades, key=lambda s: (_km(here, (s.lat, s.lon)), s.station_id), default=None)
@@ -100,22 +81,40 @@ def fingerprint(conn: psycopg.Connection) -> tuple[object, ...]:
     return tuple(row) if row is not None else ()
 
 
+def _records(rows: Iterable[Any], make: Callable[..., R], what: str) -> dict[str, R]:
+    """Each row as its record; a row the registry import would never have written (a value
+    outside the contract, written by hand) is logged and left out, not fatal."""
+    out: dict[str, R] = {}
+    for row in rows:
+        try:
+            out[row[0]] = make(*row)
+        except (TypeError, ValueError) as exc:
+            log.error("registry %s %r left out of alerting's directory: %s", what, row[0], exc)
+    return out
+
+
 def load_directory(conn: psycopg.Connection) -> Directory:
-    stations = {
-        r[0]: StationEntry(r[0], r[1], StationKind(r[2]), tuple(r[3]), r[4], r[5], r[6])
-        for r in conn.execute(
-            "SELECT station_id, name, kind, phones, lat, lon, retired_at IS NOT NULL FROM station"
-        )
-    }
-    venues = {
-        r[0]: VenueEntry(r[0], r[1], r[2], r[3], r[4], r[5], r[6], tuple(r[7]), r[8], r[9])
-        for r in conn.execute(
-            "SELECT venue_id, name, venue_type, community, grid, address, station_id, contacts,"
-            " lat, lon FROM venue"
-        )
-    }
-    devices = {
-        r[0]: DeviceEntry(r[0], r[1], r[2], r[3])
-        for r in conn.execute("SELECT device_id, kind, venue_id, location FROM device")
-    }
-    return Directory(stations, venues, devices)
+    stations = _records(
+        conn.execute("SELECT station_id, name, kind, phones, lat, lon FROM station"),
+        lambda i, n, k, p, lat, lon: Station(i, n, StationKind(k), tuple(p), lat, lon),
+        "station",
+    )
+    retired = frozenset(
+        r[0] for r in conn.execute("SELECT station_id FROM station WHERE retired_at IS NOT NULL")
+    )
+    venues = _records(
+        conn.execute(
+            "SELECT venue_id, name, venue_type, category, community, grid, address, lat, lon,"
+            " station_id, contacts FROM venue"
+        ),
+        lambda i, n, t, cat, com, g, a, lat, lon, st, c: Venue(
+            i, n, VenueType(t), cat, com, g, a, lat, lon, st, tuple(c)
+        ),
+        "venue",
+    )
+    devices = _records(
+        conn.execute("SELECT device_id, kind, venue_id, location, heartbeat_s FROM device"),
+        lambda i, k, v, loc, hb: Device(i, DeviceKind(k), v, loc, hb),
+        "device",
+    )
+    return Directory(stations, venues, devices, retired)

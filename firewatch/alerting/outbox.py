@@ -20,11 +20,11 @@ import psycopg
 
 from firewatch.alerting.ack import Claims, ack_url, make_token
 from firewatch.alerting.channels import SHAPES
-from firewatch.alerting.directory import VenueEntry
 from firewatch.alerting.records import AlertView
 from firewatch.alerting.route import Route
 from firewatch.alerting.settings import AckSettings
 from firewatch.alerting.texts import Wording, render
+from firewatch.kernel.registry import Venue
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +60,7 @@ def notification_id(idem_key: str) -> str:
 
 
 def build(
-    alert: AlertView, route: Route, wording: Wording, *, venue: VenueEntry, ack: AckSettings,
+    alert: AlertView, route: Route, wording: Wording, *, venue: Venue, ack: AckSettings,
     zone: ZoneInfo, now: datetime, round_no: int,
 ) -> list[Outgoing]:  # fmt: skip
     """The notifications of one route, bodies rendered, shaped per channel and frozen."""

@@ -16,7 +16,7 @@ import psycopg
 
 from firewatch.alerting import actuate, metrics, store
 from firewatch.alerting.actuate import Command, CommandReason
-from firewatch.alerting.directory import Directory, VenueEntry
+from firewatch.alerting.directory import Directory
 from firewatch.alerting.escalate import Action, escalation, unanswered
 from firewatch.alerting.group import Grouped, group, merged, opened
 from firewatch.alerting.mute import Muted, mute_alert, mute_signal, recheck_at, silences_for
@@ -35,7 +35,8 @@ from firewatch.alerting.route import ESCALATION_TARGETS, Purpose, purpose_due, r
 from firewatch.alerting.settings import AlertSettings
 from firewatch.alerting.texts import Wording
 from firewatch.alerting.verify import FALSE_ALARMS, FalseAlarm, Reason, flagged, verify
-from firewatch.kernel.contract import DeviceKind, Level
+from firewatch.kernel.contract import Level
+from firewatch.kernel.registry import Venue
 
 ENGINE = "engine"
 _NOTIFIED = {
@@ -96,7 +97,7 @@ def transition(conn: psycopg.Connection, a: AlertView, to: AlertState, reason: R
 
 
 def notify(conn: psycopg.Connection, a: AlertView, purpose: Purpose, *, step: int, why: str,
-           venue: VenueEntry, now: datetime, env: Env) -> tuple[AlertView, int]:  # fmt: skip
+           venue: Venue, now: datetime, env: Env) -> tuple[AlertView, int]:  # fmt: skip
     s = env.settings
     r = route(a.kind, purpose, step, venue=venue, directory=env.directory, contacts=s.contacts,
               channels=s.delivery.channels)  # fmt: skip
@@ -221,7 +222,7 @@ def _commands(conn: psycopg.Connection, a: AlertView, sig: Signal, now: datetime
             if decision == CommandReason.NO_PORT:
                 metrics.COMMANDS.labels(decision).inc()
             continue
-        command = Command.for_device(a.alert_id, device_id, DeviceKind(entry.kind), sig.port,
+        command = Command.for_device(a.alert_id, device_id, entry.kind, sig.port,
                                      f"{sig.name}: {sig.summary}")  # fmt: skip
         timeout = env.settings.escalation.actuation_timeout_s
         if actuate.request(conn, a.alert_id, command, now, timeout):

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
-from firewatch.alerting.directory import Directory, VenueEntry
+from firewatch.alerting.directory import Directory
 from firewatch.alerting.records import LEVEL_RANK, AlertKind, AlertState, AlertView
 from firewatch.alerting.settings import Contacts
+from firewatch.kernel.registry import Venue
 
 PERSON_CHANNELS: Final = ("sms", "push")
 CITY_PLATFORM: Final = "city_platform"
@@ -101,7 +102,7 @@ def targets(kind: AlertKind, purpose: Purpose, step: int) -> tuple[tuple[Target,
 
 
 def phones(  # noqa: PLR0911 - one return per target, in the order of the enum
-    target: Target, venue: VenueEntry, directory: Directory, contacts: Contacts
+    target: Target, venue: Venue, directory: Directory, contacts: Contacts
 ) -> tuple[str, ...]:
     station = directory.station(venue.station_id)
     if target == Target.VENUE_CONTACTS:
@@ -121,7 +122,7 @@ def phones(  # noqa: PLR0911 - one return per target, in the order of the enum
     return ()
 
 
-def route(kind: AlertKind, purpose: Purpose, step: int, *, venue: VenueEntry,
+def route(kind: AlertKind, purpose: Purpose, step: int, *, venue: Venue,
           directory: Directory, contacts: Contacts, channels: Sequence[str]) -> Route:  # fmt: skip
     wanted, reason = targets(kind, purpose, step)
     out: list[Recipient] = []

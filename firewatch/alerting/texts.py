@@ -3,8 +3,9 @@
 
 >>> from datetime import UTC, datetime
 >>> from zoneinfo import ZoneInfo
->>> v = VenueEntry("V-1", "老王小吃", "small_restaurant", "梅园", "G-1", "长乐路 1 号", "MS-1",
-...                (), 31.2, 121.4)
+>>> from firewatch.kernel.contract import VenueType
+>>> v = Venue("V-1", "老王小吃", VenueType.SMALL_RESTAURANT, 2, "梅园", "G-1", "长乐路 1 号", 31.2,
+...           121.4, "MS-1", ())
 >>> zone = ZoneInfo("Asia/Shanghai")
 >>> title, text = render(Wording(Purpose.CONFIRMED, 0, Level.RED, "red_evidence",
 ...     frozenset({"smoke", "heat"}), ("二楼厨房",), datetime(2026, 5, 1, 18, 2, tzinfo=UTC)),
@@ -36,9 +37,9 @@ from datetime import datetime
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from firewatch.alerting.directory import VenueEntry
 from firewatch.alerting.route import Purpose
 from firewatch.kernel.contract import Level
+from firewatch.kernel.registry import Venue
 
 LEVELS: Final = {Level.RED: "红色", Level.ORANGE: "橙色", Level.YELLOW: "黄色", Level.BLUE: "蓝色"}
 SENSED: Final = {
@@ -114,7 +115,7 @@ def _what(w: Wording) -> str:
     return f"确认{alarm}：{sensed}" + (f"，{why}" if why else "")
 
 
-def render(w: Wording, venue: VenueEntry, zone: ZoneInfo) -> tuple[str, str]:
+def render(w: Wording, venue: Venue, zone: ZoneInfo) -> tuple[str, str]:
     """(title, text) of one notice; the acknowledgement link is added by the outbox."""
     kind = {
         Purpose.PENDING: "火灾预警", Purpose.MAINTENANCE: "设备维护",

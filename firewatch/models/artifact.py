@@ -17,7 +17,7 @@ the engine then runs without that model (see `models.stage.ModelSet`).
 >>> decode(raw[:-3] + b"abc", digest, "fire-smoke v1")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-firewatch.models.errors.ArtifactError: model artifact fire-smoke v1 is corrupted: not gzip'd JSON (...)
+firewatch.models.errors.ArtifactError: model artifact fire-smoke v1 is corrupted: not gzip'd ...
 """
 
 from __future__ import annotations

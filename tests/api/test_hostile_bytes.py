@@ -120,7 +120,8 @@ def _insert_rejected(conn: psycopg.Connection, payload: bytes) -> int:
 def _store_hostile(api: Api) -> Hostile:
     now = datetime.now(UTC)
     with psycopg.connect(api.db_url) as conn:
-        # The registry: every free-text column.
+        # The registry: every free-text column (a venue's type is the contract's vocabulary,
+        # held by a CHECK: no bytes of any other kind get there).
         conn.execute(
             "INSERT INTO station (station_id, name, kind, phones, lat, lon)"
             " VALUES ('MS-H', %s, 'micro', %s, 31.2, 121.4)",
@@ -130,8 +131,8 @@ def _store_hostile(api: Api) -> Hostile:
             conn.execute(
                 "INSERT INTO venue (venue_id, name, venue_type, category, community, grid,"
                 " address, lat, lon, station_id, contacts)"
-                " VALUES (%s, %s, %s, 1, %s, %s, %s, 31.2, 121.4, 'MS-H', %s)",
-                (venue_id, LONG, HOSTILE, community, HOSTILE, HOSTILE, [HOSTILE]),
+                " VALUES (%s, %s, 'small_shop', 1, %s, %s, %s, 31.2, 121.4, 'MS-H', %s)",
+                (venue_id, LONG, community, HOSTILE, HOSTILE, [HOSTILE]),
             )
         conn.execute(
             "INSERT INTO device (device_id, kind, venue_id, location, heartbeat_s)"
