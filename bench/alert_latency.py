@@ -91,7 +91,7 @@ class BenchEvidence:
                                       r.ts, f"smoke in alarm, +{r.temp_c - before:.0f} °C",
                                       refs))  # fmt: skip
         if found:
-            self._stage.take_evidence(found)
+            self._stage.take(evidence=found)
 
 
 @dataclass

@@ -8,7 +8,7 @@ engine composes its stages as a list of doors (`firewatch.stages`), in flow orde
 the start-up warm-up, every door but those that keep state (`warms`).
 
 The stages' own entry points stay theirs (`RuleEngine.evaluate`, `RiskStage.score`,
-`CaseIntake.take_batch`, `AlertStage.take_batch`); a door adapts one of them and nothing else.
+`CaseIntake.take_batch`, `AlertStage.take`); a door adapts one of them and nothing else.
 """
 
 from __future__ import annotations
@@ -193,15 +193,10 @@ class AlertingDoor(_Door):
         self.stage = stage
 
     def take(self, step: Step, supervisor: Supervisor) -> Mark:
-        batch, pos = step.batch, step.position
-        if pos is None:  # no position (a bench baseline): the per-input doors
-            self.stage.take_evidence(step.evidence)
-            self.stage.write(step.scores)
-            self.stage.consume(batch)
-            return Mark.NONE
-        self.stage.take_batch(pos, step.partition, batch, step.evidence, step.scores,
-                              since=step.since)  # fmt: skip
-        return Mark.OWN
+        pos = step.position
+        self.stage.take(step.batch, step.evidence, step.scores, position=pos,
+                        partition=step.partition, since=step.since)  # fmt: skip
+        return Mark.NONE if pos is None else Mark.OWN  # no position: a bench baseline
 
     def oldest_pending(self) -> float | None:
         return self.stage.oldest_pending()

@@ -1,10 +1,13 @@
 """The alerting stage as the engine runs it.
 
-`AlertStage` is an `ingest.stream.Consumer` (`consume`), the sink the rules stage hands evidence
-to (`take_evidence`) and a `models` risk sink (`write`). Those only queue: the ingest thread is
-never held up by alerting's database work. `run` (one thread) processes what is queued, ticks the
-clock-driven decisions, publishes device commands, and asks the cases stage to open an incident
-case for each confirmed fire. Tests drive the same steps with `drain()` and `tick()`.
+`AlertStage.take` is its one door: what one stored batch gave — its records, the rules'
+evidence, the risk scores — with the batch's position, decided as one group with the alerting
+watermark (the engine's `firewatch.doors.AlertingDoor`); without a position, input by input
+(tests, a bench baseline). `consume` is the same door as an `ingest.stream.Consumer`. They only
+queue: the evaluation thread is never held up by alerting's database work. `run` (one thread)
+processes what is queued, ticks the clock-driven decisions, publishes device commands, and asks
+the cases stage to open an incident case for each confirmed alert. Tests drive the same steps
+with `drain()` and `tick()`.
 """
 
 from __future__ import annotations
@@ -116,32 +119,32 @@ class AlertStage:
                 metrics.QUEUE.set(len(self._inputs))
                 self._wake.notify()
 
-    def take_evidence(self, evidence: Iterable[Evidence]) -> None:
-        self._queue(s for s in map(from_evidence, evidence) if not isinstance(s, Ignored))
-
-    def write(self, scores: Sequence[RiskLike]) -> None:
-        self._queue(s for s in map(from_risk, scores) if not isinstance(s, Ignored))
-
-    def consume(self, batch: Batch) -> None:
-        self._queue(self._from_batch(batch))
-
-    def take_batch(
+    def take(
         self,
-        position: int,
-        partition: str,
-        batch: Batch,
-        evidence: Iterable[Evidence],
-        scores: Iterable[RiskLike],
+        batch: Batch | None = None,
+        evidence: Iterable[Evidence] = (),
+        scores: Iterable[RiskLike] = (),
         *,
+        position: int | None = None,
+        partition: str = "",
         since: float | None = None,
     ) -> None:
-        """One stored batch with the evidence and scores it gave, as one group (see `Group`)."""
+        """What one stored batch gave: with its `position`, one group (see `Group`) decided in
+        one transaction with the watermark; without, each input on its own."""
         inputs: list[Input] = [
             s for s in map(from_evidence, evidence) if not isinstance(s, Ignored)
         ]
         inputs += [s for s in map(from_risk, scores) if not isinstance(s, Ignored)]
-        inputs += self._from_batch(batch)
-        self._queue([Group(position, partition, tuple(inputs), since)])
+        if batch is not None:
+            inputs += self._from_batch(batch)
+        if position is None:
+            self._queue(inputs)
+        else:
+            self._queue([Group(position, partition, tuple(inputs), since)])
+
+    def consume(self, batch: Batch) -> None:
+        """The door as an `ingest.stream.Consumer`: a batch's records, input by input."""
+        self.take(batch)
 
     def pending(self) -> int:
         """Inputs and groups waiting to be processed."""

@@ -127,7 +127,7 @@ class Harness:
         self.clock.advance((at - self.clock.now()).total_seconds())
 
     def evidence(self, *items: Evidence) -> list[Outcome]:
-        self.stage.take_evidence(items)
+        self.stage.take(evidence=items)
         return self.stage.drain()
 
     def fire(self, device_id: str, level: Level = Level.ORANGE, **kw: Any) -> list[Outcome]:

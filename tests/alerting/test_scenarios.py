@@ -68,8 +68,7 @@ def play(h: Harness, run: Run, url: str) -> None:
         if isinstance(record, Rejected):
             continue
         batch = Batch((record,), (), message.at)
-        h.stage.take_evidence(rules.evaluate(batch))
-        h.stage.consume(batch)
+        h.stage.take(batch, rules.evaluate(batch))
         if h.stage.drain():
             due = h.stage.next_due()
     h.advance(900)

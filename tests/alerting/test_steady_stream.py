@@ -18,7 +18,7 @@ def test_time_driven_decisions_are_not_starved_by_a_stream_of_inputs(h: Harness)
 
     def feed() -> None:  # another venue's detector repeating itself, faster than it is taken
         while not stop.is_set():
-            h.stage.take_evidence([evidence("SMK-5", h.now)] * 50)
+            h.stage.take(evidence=[evidence("SMK-5", h.now)] * 50)
             time.sleep(0.001)
 
     feeder = threading.Thread(target=feed, daemon=True)

@@ -164,11 +164,11 @@ def test_risk_scores_are_shown_on_an_alert_and_decide_nothing(h: Harness) -> Non
             self.scope, self.subject_id, self.venue_id = "device", device_id, "V-HOME"
             self.at, self.score, self.level = h.now, 85, level
 
-    h.stage.write([Score("SMK-1", Level.RED)])
+    h.stage.take(scores=[Score("SMK-1", Level.RED)])
     h.stage.drain()
     assert h.alerts() == []  # red risk alone opens nothing
     h.fire("SMK-1")
-    h.stage.write([Score("SMK-2", Level.RED)])  # another device's red risk
+    h.stage.take(scores=[Score("SMK-2", Level.RED)])  # another device's red risk
     h.stage.drain()
     h.advance(10)
     a = h.alert("V-HOME")

@@ -84,7 +84,7 @@ def raise_alerts(url: str, *items: tuple[str, str, Level]) -> list[str]:
     clock = ManualClock(datetime.now(UTC))
     stage = AlertStage(lambda: psycopg.connect(url), clock, SETTINGS)
     try:
-        stage.take_evidence([_evidence(d, v, level, clock.now()) for d, v, level in items])
+        stage.take(evidence=[_evidence(d, v, level, clock.now()) for d, v, level in items])
         stage.drain()
     finally:
         stage.close()
