@@ -3,8 +3,9 @@
 Embedded (or configured) PostgreSQL and MQTT broker, the schema, a sample subdistrict, the
 engine (`firewatch run`, unchanged) and the simulators on one `DayClock` that runs incidents at
 10x and the quiet hours at `--speed`, the stations' members answering their calls through the
-API, the charging ports answering their commands, a local receiver printing every SMS / push /
-webhook, a live summary, and at the end each scenario's outcome against its ground truth.
+API, the charging ports and gas valves answering their commands, a local receiver printing
+every SMS / push / webhook, a live summary, and at the end each scenario's outcome against its
+ground truth.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from firewatch.auth.roles import Role
 from firewatch.auth.users import create_user
 from firewatch.config import AlertingConfig, Config, mask_url
 from firewatch.db.migrate import migrate
-from firewatch.demo.field import ChargingPorts
+from firewatch.demo.field import COMMANDED, CommandedDevices
 from firewatch.demo.pace import DayClock, Pace, moments, wall_seconds
 from firewatch.demo.people import StationMembers
 from firewatch.demo.verdict import Verdict, judge, notification_counts
@@ -43,7 +44,6 @@ from firewatch.engine import run_engine
 from firewatch.kernel import topics
 from firewatch.kernel.broker import BrokerAddress
 from firewatch.kernel.clock import SystemClock
-from firewatch.kernel.contract import DeviceKind
 from firewatch.receiver import NotificationReceiver
 from firewatch.registry import import_registry
 from firewatch.simulators import registry_files
@@ -261,7 +261,7 @@ def run_demo(
             f"{pace.incident:g}x, the quiet hours at {pace.quiet:g}x; about "
             f"{wall_seconds(day.start, day.end, pace, windows) / 60:.1f} min",
         ]))  # fmt: skip
-        stack.enter_context(ChargingPorts(broker, clock, day.run.messages))
+        stack.enter_context(CommandedDevices(broker, clock, day.run.messages))
         threading.Thread(target=members.run, args=(stop,), name="people", daemon=True).start()
         clock.start()
         _play(broker, clock, day, lambda: _summary(url, len(receiver.received)), zone)
@@ -294,9 +294,9 @@ def _play(broker: BrokerAddress, clock: DayClock, day: Day,
 
 def _final(url: str, day: Day, *, received: int) -> list[Verdict]:
     phones = {p for s in day.world.stations for p in s.phones}
-    chargers = {d.device_id for d in day.world.devices if d.kind == DeviceKind.CHARGING}
+    commanded = {d.device_id for d in day.world.devices if d.kind in COMMANDED}
     with psycopg.connect(url) as conn:
-        verdicts = judge(conn, day.run.truths, stations=phones, chargers=chargers,
+        verdicts = judge(conn, day.run.truths, stations=phones, commanded=commanded,
                          played_to=day.end)  # fmt: skip
         counts = notification_counts(conn, day.start)
     right = sum(v.ok is True for v in verdicts)

@@ -2,7 +2,8 @@
 
 Expected, per `GroundTruth.expected`:
 - alarm: a fire alert confirmed and a station called within the scenario's bound after onset;
-  where a charging station is involved, a power-off command that the port answered;
+  where a device that takes a command is involved (a charging port, a gas valve), a command
+  that the device answered;
 - hazard_case: a hazard case opened within the bound, and no station called;
 - trouble_only: a maintenance notice within the bound, no fire confirmed, no station, no case;
 - nothing: no fire confirmed, no station called, no case and no maintenance notice.
@@ -42,7 +43,7 @@ SELECT
   (SELECT string_agg(DISTINCT hazard, ', ') FROM hazard_case WHERE venue_id = %(venue)s
      AND kind = 'hazard' AND opened_at >= %(since)s) AS hazards,
   (SELECT count(*) FROM actuation c JOIN a USING (alert_id)) AS commands,
-  (SELECT count(answered_at) FROM actuation c JOIN a USING (alert_id)) AS ports_cut
+  (SELECT count(answered_at) FROM actuation c JOIN a USING (alert_id)) AS answered
 """
 
 
@@ -58,8 +59,9 @@ class Verdict:
 
 
 def judge(conn: psycopg.Connection, truths: Sequence[GroundTruth], *, stations: Collection[str],
-          chargers: Collection[str], played_to: datetime) -> list[Verdict]:  # fmt: skip
-    """`stations`: every fire station's phones; `chargers`: the charging devices' ids."""
+          commanded: Collection[str], played_to: datetime) -> list[Verdict]:  # fmt: skip
+    """`stations`: every fire station's phones; `commanded`: the ids of devices that take a
+    command (charging ports, gas valves)."""
     out = []
     for t in truths:
         facts = (
@@ -68,7 +70,7 @@ def judge(conn: psycopg.Connection, truths: Sequence[GroundTruth], *, stations: 
             .fetchone()
         )
         assert facts is not None
-        out.append(_verdict(t, facts, bool(set(t.device_ids) & set(chargers)), played_to))
+        out.append(_verdict(t, facts, bool(set(t.device_ids) & set(commanded)), played_to))
     return out
 
 
@@ -81,11 +83,11 @@ def _in_bound(t: GroundTruth, when: datetime | None) -> bool:
     return after is not None and t.bound_s is not None and after <= t.bound_s
 
 
-def _verdict(t: GroundTruth, f: dict[str, Any], charging: bool, played_to: datetime) -> Verdict:
+def _verdict(t: GroundTruth, f: dict[str, Any], commanded: bool, played_to: datetime) -> Verdict:
     words = _words(t, f)
     fire = f["confirmed"] is not None or f["called"] is not None
     if t.expected == Outcome.ALARM:
-        ok = _in_bound(t, f["called"]) and (not charging or f["ports_cut"] > 0)
+        ok = _in_bound(t, f["called"]) and (not commanded or f["answered"] > 0)
     elif t.expected == Outcome.HAZARD_CASE:
         ok = _in_bound(t, f["case_opened"]) and not fire
     elif t.expected == Outcome.TROUBLE_ONLY:
@@ -108,7 +110,7 @@ def _words(t: GroundTruth, f: dict[str, Any]) -> str:
     if f["answered_in"] is not None:
         said.append(f"answered in {f['answered_in'].total_seconds():.0f} s")
     if f["commands"]:
-        said.append(f"ports cut {f['ports_cut']} of {f['commands']}")
+        said.append(f"device commands answered {f['answered']} of {f['commands']}")
     if f["reminders"] or f["escalations"]:
         said.append(f"{f['reminders']} reminders, {f['escalations']} escalations")
     if f["pre_alarms"]:
